@@ -1,0 +1,92 @@
+"""Settings: every PRESERVATION_* variable, parsed and checked once at start-up."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PREFIX = "PRESERVATION_"
+KNOWN_VARIABLES = (
+    "DATABASE_URL",
+    "SECRET_KEY",
+    "INSTANCE_PATH",
+    "LOG_LEVEL",
+    "MAX_BODY_BYTES",
+    "DB_POOL_SIZE",
+    "SQLITE_BUSY_TIMEOUT_SECONDS",
+)
+
+
+class SettingsError(ValueError):
+    """A PRESERVATION_* variable holds a value the service cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration of one process: the web app, the command line or the scheduler."""
+
+    database_url: str
+    secret_key: str
+    instance_path: Path
+    log_level: str = "INFO"
+    max_body_bytes: int = 1024 * 1024
+    db_pool_size: int = 5
+    sqlite_busy_timeout_seconds: float = 30.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from the environment; unknown PRESERVATION_* names are refused."""
+        env = os.environ if environ is None else environ
+        unknown = sorted(
+            name
+            for name in env
+            if name.startswith(PREFIX) and name[len(PREFIX) :] not in KNOWN_VARIABLES
+            and not name.startswith(PREFIX + "TEST_")
+        )
+        if unknown:
+            raise SettingsError(f"unknown setting(s): {', '.join(unknown)}; see config/example.env")
+
+        instance_path = Path(env.get(PREFIX + "INSTANCE_PATH") or Path.cwd() / "instance").resolve()
+        database_url = env.get(PREFIX + "DATABASE_URL") or f"sqlite:///{instance_path / 'preservation.db'}"
+        if not database_url.startswith(("sqlite", "postgresql")):
+            raise SettingsError("PRESERVATION_DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL")
+        log_level = env.get(PREFIX + "LOG_LEVEL", "INFO").upper()
+        if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise SettingsError("PRESERVATION_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return cls(
+            database_url=database_url,
+            secret_key=env.get(PREFIX + "SECRET_KEY") or _instance_secret(instance_path),
+            instance_path=instance_path,
+            log_level=log_level,
+            max_body_bytes=_positive_int(env, "MAX_BODY_BYTES", 1024 * 1024),
+            db_pool_size=_positive_int(env, "DB_POOL_SIZE", 5),
+            sqlite_busy_timeout_seconds=float(_positive_int(env, "SQLITE_BUSY_TIMEOUT_SECONDS", 30)),
+        )
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{PREFIX}{name} must be a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{PREFIX}{name} must be positive, got {value}")
+    return value
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """A secret kept in the instance folder, so a development install survives restarts without setup."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key

@@ -1,0 +1,45 @@
+"""The fixed vocabularies of the domain: kinds, statuses and audit actions."""
+
+MATTER_STATUSES = ("open", "closed")
+
+ORDER_KINDS = ("court_order", "stipulation", "preservation_letter", "litigation_hold")
+ORDER_STATUSES = ("active", "modified", "released")
+
+OBLIGATION_STATUSES = ("open", "in_progress", "satisfied", "released")
+
+DATA_SOURCE_KINDS = ("s3", "cloudwatch_logs", "aws_backup", "manual")
+DATA_SOURCE_STATUSES = ("unchecked", "preserved", "at_risk", "unverifiable", "lost", "released")
+
+EMPLOYMENT_STATUSES = ("active", "on_leave", "departed")
+CUSTODIAN_HOLD_ROLES = ("custodian", "data_steward")
+CUSTODIAN_HOLD_STATUSES = ("pending", "notified", "acknowledged", "released")
+
+USER_ROLES = ("admin", "counsel", "viewer", "auditor")
+READ_ROLES = frozenset(USER_ROLES)
+WRITE_ROLES = frozenset({"admin", "counsel"})
+
+# Every audit event names one of these; a new kind of change adds its action here first.
+AUDIT_ACTIONS = frozenset(
+    {
+        "matter.created",
+        "matter.updated",
+        "order.created",
+        "order.updated",
+        "order.superseded",
+        "order.released",
+        "obligation.created",
+        "obligation.updated",
+        "obligation.released",
+        "obligation.source_linked",
+        "data_source.created",
+        "data_source.updated",
+        "data_source.retired",
+        "custodian.created",
+        "custodian.updated",
+        "custodian_hold.created",
+        "custodian_hold.released",
+        "user.created",
+        "token.issued",
+        "token.revoked",
+    }
+)

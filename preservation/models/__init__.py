@@ -1,0 +1,21 @@
+"""SQLAlchemy models, one module per aggregate; importing this package registers them all."""
+
+from preservation.models.audit import AuditEvent
+from preservation.models.custodian import Custodian, CustodianHold
+from preservation.models.matter import Matter
+from preservation.models.order import Obligation, PreservationOrder, obligation_data_source
+from preservation.models.source import DataSource
+from preservation.models.user import ApiToken, User
+
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "Custodian",
+    "CustodianHold",
+    "DataSource",
+    "Matter",
+    "Obligation",
+    "PreservationOrder",
+    "User",
+    "obligation_data_source",
+]

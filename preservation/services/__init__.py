@@ -1,0 +1,1 @@
+"""Use cases: they take a unit of work, flush, and never commit."""

@@ -1,0 +1,181 @@
+"""Appending to and reading the hash-chained audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from preservation.db import lock_audit_chain
+from preservation.domain.audit_chain import (
+    GENESIS_HASH,
+    ChainEntry,
+    ChainProblem,
+    canonical_json,
+    find_chain_problems,
+    format_timestamp,
+)
+from preservation.domain.vocabulary import AUDIT_ACTIONS
+from preservation.models import AuditEvent
+from preservation.services.unit import Unit
+
+_VERIFY_BATCH = 5000
+
+
+def record(
+    unit: Unit,
+    action: str,
+    subject_type: str,
+    subject_id: object,
+    *,
+    matter_id: int | None,
+    details: dict[str, Any],
+) -> AuditEvent:
+    """Append one event to the chain, in the caller's transaction."""
+    if action not in AUDIT_ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    session = unit.session
+    # Rows the change created must have ids before their events name them.
+    session.flush()
+    lock_audit_chain(session)
+    head = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS_HASH)
+    matter_seq: int | None = None
+    matter_prev_hash: str | None = None
+    if matter_id is not None:
+        matter_head = session.execute(
+            select(AuditEvent.matter_seq, AuditEvent.hash)
+            .where(AuditEvent.matter_id == matter_id)
+            .order_by(AuditEvent.matter_seq.desc())
+            .limit(1)
+        ).first()
+        matter_seq, matter_prev_hash = (
+            (matter_head.matter_seq + 1, matter_head.hash) if matter_head else (1, GENESIS_HASH)
+        )
+    now = unit.clock()
+    entry = ChainEntry(
+        seq=seq,
+        occurred_at=format_timestamp(now),
+        actor=unit.actor,
+        action=action,
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        matter_id=matter_id,
+        matter_seq=matter_seq,
+        details=canonical_json(details),
+        prev_hash=prev_hash,
+        matter_prev_hash=matter_prev_hash,
+    )
+    event = AuditEvent(
+        seq=entry.seq,
+        occurred_at=now,
+        actor=entry.actor,
+        action=entry.action,
+        subject_type=entry.subject_type,
+        subject_id=entry.subject_id,
+        matter_id=entry.matter_id,
+        matter_seq=entry.matter_seq,
+        details=entry.details,
+        prev_hash=entry.prev_hash,
+        matter_prev_hash=entry.matter_prev_hash,
+        hash=entry.compute_hash(),
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def chain_entry(event: AuditEvent) -> ChainEntry:
+    """The hashed fields of a stored event."""
+    return ChainEntry(
+        seq=event.seq,
+        occurred_at=format_timestamp(event.occurred_at),
+        actor=event.actor,
+        action=event.action,
+        subject_type=event.subject_type,
+        subject_id=event.subject_id,
+        matter_id=event.matter_id,
+        matter_seq=event.matter_seq,
+        details=event.details,
+        prev_hash=event.prev_hash,
+        matter_prev_hash=event.matter_prev_hash,
+    )
+
+
+def iter_events(session: Session, batch: int = _VERIFY_BATCH) -> Iterator[AuditEvent]:
+    """Every event in seq order, read in batches so memory stays flat."""
+    after = 0
+    while True:
+        rows = session.scalars(
+            select(AuditEvent).where(AuditEvent.seq > after).order_by(AuditEvent.seq).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1].seq
+        session.expunge_all()
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The verdict on the whole chain."""
+
+    events: int
+    head_hash: str
+    problem: ChainProblem | None
+
+    @property
+    def intact(self) -> bool:
+        """True when no break was found."""
+        return self.problem is None
+
+
+def verify_chain(session: Session) -> ChainReport:
+    """Recompute every hash and link; report the first break."""
+    count = 0
+    head = GENESIS_HASH
+
+    def pairs() -> Iterator[tuple[ChainEntry, str]]:
+        nonlocal count, head
+        for event in iter_events(session):
+            count += 1
+            head = event.hash
+            yield chain_entry(event), event.hash
+
+    first = next(find_chain_problems(pairs()), None)
+    return ChainReport(events=count, head_hash=head, problem=first)
+
+
+def list_events(
+    session: Session,
+    *,
+    after_seq: int,
+    limit: int,
+    matter_id: int | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of events as hashed (plus their hash), and the seq to continue after, or None at the end."""
+    query = select(AuditEvent).where(AuditEvent.seq > after_seq).order_by(AuditEvent.seq)
+    if matter_id is not None:
+        query = query.where(AuditEvent.matter_id == matter_id)
+    if since is not None:
+        query = query.where(AuditEvent.occurred_at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.occurred_at < until)
+    rows = list(session.scalars(query.limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = []
+    for row in rows:
+        document = json.loads(chain_entry(row).canonical_bytes())
+        document["hash"] = row.hash
+        items.append(document)
+    return items, (rows[-1].seq if more else None)

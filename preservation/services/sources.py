@@ -1,0 +1,100 @@
+"""Data sources: cataloguing where evidence lives, and retiring what no longer holds any."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from preservation.domain import rules
+from preservation.domain.errors import Conflict, FieldError
+from preservation.models import Custodian, DataSource
+from preservation.services import audit
+from preservation.services.pages import Page, paginate
+from preservation.services.unit import Unit, apply_changes, snapshot
+
+SOURCE_FIELDS = (
+    "name",
+    "kind",
+    "location",
+    "region",
+    "description",
+    "steward_id",
+    "natural_retention_days",
+    "check_interval_hours",
+    "status",
+)
+
+
+def _check_source(unit: Unit, kind: str, location: str, region: str | None, steward_id: int | None) -> None:
+    rules.check_location(kind, location)
+    rules.check_region(region)
+    if steward_id is not None and unit.session.get(Custodian, steward_id) is None:
+        raise FieldError("steward_id", f"custodian {steward_id} does not exist")
+
+
+def create_data_source(unit: Unit, fields: dict[str, Any]) -> DataSource:
+    """Catalogue a data source; its status stays `unchecked` until a check has looked at it."""
+    _check_source(unit, fields["kind"], fields["location"], fields.get("region"), fields.get("steward_id"))
+    source = DataSource(status="unchecked", **fields)
+    unit.session.add(source)
+    unit.session.flush()
+    audit.record(
+        unit, "data_source.created", "data_source", source.id, matter_id=None, details=snapshot(source, SOURCE_FIELDS)
+    )
+    return source
+
+
+def update_data_source(unit: Unit, source_id: int, changes: dict[str, Any]) -> DataSource:
+    """Change a source's description, location or clocks; a retired source is frozen."""
+    source: DataSource = unit.get(DataSource, source_id)
+    if source.retired_at is not None:
+        raise Conflict(f"data source {source.id} is retired; it can no longer change")
+    _check_source(
+        unit,
+        changes.get("kind", source.kind),
+        changes.get("location", source.location),
+        changes.get("region", source.region),
+        changes.get("steward_id", source.steward_id),
+    )
+    diff = apply_changes(source, changes)
+    if "kind" in diff or "location" in diff:
+        # What was verified about the old location says nothing about the new one.
+        diff.update(apply_changes(source, {"status": "unchecked", "earliest_destruction_at": None}))
+    if diff:
+        audit.record(unit, "data_source.updated", "data_source", source.id, matter_id=None, details={"changes": diff})
+    return source
+
+
+def retire_data_source(unit: Unit, source_id: int, reason: str) -> DataSource:
+    """Take a source out of service without deleting it or its history."""
+    source: DataSource = unit.get(DataSource, source_id)
+    if source.retired_at is not None:
+        raise Conflict(f"data source {source.id} was already retired")
+    if not reason.strip():
+        raise FieldError("reason", "say why the source is retired")
+    source.retired_at = unit.clock()
+    source.retired_reason = reason
+    source.retired_by = unit.actor
+    audit.record(unit, "data_source.retired", "data_source", source.id, matter_id=None, details={"reason": reason})
+    return source
+
+
+def list_data_sources(
+    unit: Unit,
+    page: int,
+    per_page: int,
+    *,
+    kind: str | None = None,
+    status: str | None = None,
+    include_retired: bool = False,
+) -> Page:
+    """Data sources, oldest first."""
+    query = select(DataSource).order_by(DataSource.id)
+    if kind:
+        query = query.where(DataSource.kind == kind)
+    if status:
+        query = query.where(DataSource.status == status)
+    if not include_retired:
+        query = query.where(DataSource.retired_at.is_(None))
+    return paginate(unit.session, query, page, per_page)

@@ -1,0 +1,55 @@
+"""Field types shared by the API schemas."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import validate
+
+# Control characters other than tab, newline and carriage return have no place in a record,
+# and PostgreSQL refuses NUL outright.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_ID = 2**31 - 1
+
+
+def _no_control_characters(value: str) -> None:
+    if _CONTROL.search(value):
+        raise ma.ValidationError("must not contain control characters")
+
+
+def text(max_length: int, *, required: bool = False, nullable: bool = True, **kwargs: Any) -> ma.fields.String:
+    """A string of at most max_length characters; required strings must not be blank."""
+    validators: list[Any] = [validate.Length(min=1 if required else 0, max=max_length), _no_control_characters]
+    if required:
+        validators.append(_not_blank)
+    return ma.fields.String(
+        required=required, allow_none=nullable and not required, validate=validators, **kwargs
+    )
+
+
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ma.ValidationError("must not be blank")
+
+
+def choice(values: tuple[str, ...], *, required: bool = False, **kwargs: Any) -> ma.fields.String:
+    """One word from a fixed vocabulary."""
+    return ma.fields.String(required=required, validate=validate.OneOf(values), **kwargs)
+
+
+def ident(*, required: bool = False, nullable: bool = True, **kwargs: Any) -> ma.fields.Integer:
+    """A reference to another record by id."""
+    return ma.fields.Integer(
+        required=required,
+        allow_none=nullable and not required,
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_ID),
+        **kwargs,
+    )
+
+
+def date(**kwargs: Any) -> ma.fields.Date:
+    """An ISO 8601 calendar date, or null."""
+    return ma.fields.Date(allow_none=True, **kwargs)

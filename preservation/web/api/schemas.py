@@ -1,0 +1,352 @@
+"""Request and response schemas of the JSON API; they generate the OpenAPI document too."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from preservation.domain.vocabulary import (
+    CUSTODIAN_HOLD_ROLES,
+    CUSTODIAN_HOLD_STATUSES,
+    DATA_SOURCE_KINDS,
+    DATA_SOURCE_STATUSES,
+    EMPLOYMENT_STATUSES,
+    MATTER_STATUSES,
+    OBLIGATION_STATUSES,
+    ORDER_KINDS,
+    ORDER_STATUSES,
+)
+from preservation.web.api.fields import MAX_ID, choice, date, ident, text
+
+DUMP = {"dump_only": True}
+
+
+class PageArgsSchema(ma.Schema):
+    """Which page of a list to return."""
+
+    page = ma.fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    per_page = ma.fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class PageSchema(ma.Schema):
+    """Envelope of every list answer."""
+
+    total = ma.fields.Integer(metadata={"description": "rows in the whole list"})
+    page = ma.fields.Integer()
+    per_page = ma.fields.Integer()
+
+
+class ErrorSchema(ma.Schema):
+    """Every error answer: a machine code, a sentence, and the fields at fault."""
+
+    status = ma.fields.Integer()
+    code = ma.fields.String()
+    message = ma.fields.String()
+    fields = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()))
+
+
+# Matters ---------------------------------------------------------------------------------------------
+
+
+class MatterSchema(ma.Schema):
+    """A case or anticipated case."""
+
+    id = ma.fields.Integer(**DUMP)
+    caption = text(500, required=True, metadata={"example": "Al Otro Lado, Inc. v. Nielsen"})
+    docket_number = text(100, metadata={"example": "3:17-cv-02366-BAS-KSC"})
+    court = text(200)
+    judge = text(200)
+    status = choice(MATTER_STATUSES)
+    trigger_date = date(metadata={"description": "when the duty to preserve arose"})
+    trigger_description = text(10_000)
+    trigger_decided_by = text(200)
+    description = text(10_000)
+    created_at = ma.fields.AwareDateTime(**DUMP)
+    updated_at = ma.fields.AwareDateTime(**DUMP)
+
+
+class MatterPatchSchema(MatterSchema):
+    """Fields of a matter to change."""
+
+
+class MatterArgsSchema(PageArgsSchema):
+    """Filters of the matter list."""
+
+    status = choice(MATTER_STATUSES)
+
+
+class MatterPageSchema(PageSchema):
+    """A page of matters."""
+
+    items = ma.fields.List(ma.fields.Nested(MatterSchema))
+
+
+# Orders ----------------------------------------------------------------------------------------------
+
+
+class OrderSchema(ma.Schema):
+    """A preservation order or hold with all its dates."""
+
+    id = ma.fields.Integer(**DUMP)
+    matter_id = ma.fields.Integer(**DUMP)
+    kind = choice(ORDER_KINDS, required=True)
+    title = text(500, required=True)
+    docket_entry = text(100, metadata={"example": "170"})
+    issued_by = text(200)
+    signed_on = date()
+    filed_on = date()
+    entered_on = date(metadata={"description": "must not precede signed_on"})
+    effective_on = date()
+    compliance_due_on = date()
+    scope = text(50_000)
+    supersedes_id = ident(metadata={"description": "the active order this one modifies"})
+    status = ma.fields.String(validate=validate.OneOf(ORDER_STATUSES), **DUMP)
+    released_on = ma.fields.Date(**DUMP)
+    release_reason = ma.fields.String(**DUMP)
+    released_by = ma.fields.String(**DUMP)
+    superseded_by_id = ma.fields.Method("_superseded_by", **DUMP)
+    created_at = ma.fields.AwareDateTime(**DUMP)
+    updated_at = ma.fields.AwareDateTime(**DUMP)
+
+    def _superseded_by(self, order: object) -> int | None:
+        successor = getattr(order, "superseded_by", None)
+        return successor.id if successor is not None else None
+
+
+class OrderPatchSchema(ma.Schema):
+    """Facts of an order to correct; status changes through release or a superseding order."""
+
+    kind = choice(ORDER_KINDS)
+    title = text(500, nullable=False)
+    docket_entry = text(100)
+    issued_by = text(200)
+    signed_on = date()
+    filed_on = date()
+    entered_on = date()
+    effective_on = date()
+    compliance_due_on = date()
+    scope = text(50_000)
+
+
+class OrderPageSchema(PageSchema):
+    """A page of orders."""
+
+    items = ma.fields.List(ma.fields.Nested(OrderSchema))
+
+
+class ReleaseSchema(ma.Schema):
+    """Why an order is released, and from when."""
+
+    reason = text(10_000, required=True)
+    released_on = date(metadata={"description": "defaults to today (UTC)"})
+
+
+# Obligations -----------------------------------------------------------------------------------------
+
+
+class ObligationSchema(ma.Schema):
+    """One concrete duty carved out of an order."""
+
+    id = ma.fields.Integer(**DUMP)
+    order_id = ma.fields.Integer(**DUMP)
+    description = text(20_000, required=True)
+    due_on = date()
+    preserve_from = date(metadata={"description": "first day of the data covered"})
+    preserve_until = date(metadata={"description": "last day of the data covered; null means until released"})
+    status = choice(OBLIGATION_STATUSES[:-1])
+    data_source_ids = ma.fields.Method("_source_ids", **DUMP)
+    created_at = ma.fields.AwareDateTime(**DUMP)
+    updated_at = ma.fields.AwareDateTime(**DUMP)
+
+    def _source_ids(self, obligation: object) -> list[int]:
+        return [source.id for source in getattr(obligation, "data_sources", [])]
+
+
+class ObligationPatchSchema(ma.Schema):
+    """Fields of an obligation to change."""
+
+    description = text(20_000, nullable=False)
+    due_on = date()
+    preserve_from = date()
+    preserve_until = date()
+    status = choice(OBLIGATION_STATUSES)
+
+
+class ObligationPageSchema(PageSchema):
+    """A page of obligations."""
+
+    items = ma.fields.List(ma.fields.Nested(ObligationSchema))
+
+
+class LinkSourceSchema(ma.Schema):
+    """The data source that satisfies an obligation."""
+
+    data_source_id = ident(required=True)
+
+
+# Data sources ----------------------------------------------------------------------------------------
+
+
+class DataSourceSchema(ma.Schema):
+    """A system holding evidence, with its destruction clock."""
+
+    id = ma.fields.Integer(**DUMP)
+    name = text(300, required=True)
+    kind = choice(DATA_SOURCE_KINDS, required=True)
+    location = text(
+        2048,
+        required=True,
+        metadata={"description": "s3://bucket/prefix/, a log group name or ARN, a backup vault name or ARN, or text"},
+    )
+    region = text(30, metadata={"example": "us-west-2"})
+    description = text(10_000)
+    steward_id = ident(metadata={"description": "the custodian who runs this system"})
+    natural_retention_days = ma.fields.Integer(
+        allow_none=True, strict=True, validate=validate.Range(min=0, max=36_500)
+    )
+    check_interval_hours = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=8_760))
+    status = ma.fields.String(validate=validate.OneOf(DATA_SOURCE_STATUSES), **DUMP)
+    earliest_destruction_at = ma.fields.AwareDateTime(**DUMP)
+    last_checked_at = ma.fields.AwareDateTime(**DUMP)
+    retired_at = ma.fields.AwareDateTime(**DUMP)
+    retired_reason = ma.fields.String(**DUMP)
+    obligation_ids = ma.fields.Method("_obligation_ids", **DUMP)
+    created_at = ma.fields.AwareDateTime(**DUMP)
+    updated_at = ma.fields.AwareDateTime(**DUMP)
+
+    def _obligation_ids(self, source: object) -> list[int]:
+        return [obligation.id for obligation in getattr(source, "obligations", [])]
+
+
+class DataSourcePatchSchema(ma.Schema):
+    """Fields of a data source to change; its status is set by checks, not by hand."""
+
+    name = text(300, nullable=False)
+    kind = choice(DATA_SOURCE_KINDS)
+    location = text(2048, nullable=False)
+    region = text(30)
+    description = text(10_000)
+    steward_id = ident()
+    natural_retention_days = ma.fields.Integer(
+        allow_none=True, strict=True, validate=validate.Range(min=0, max=36_500)
+    )
+    check_interval_hours = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=8_760))
+
+
+class DataSourceArgsSchema(PageArgsSchema):
+    """Filters of the data source list."""
+
+    kind = choice(DATA_SOURCE_KINDS)
+    status = choice(DATA_SOURCE_STATUSES)
+    include_retired = ma.fields.Boolean(load_default=False)
+
+
+class DataSourcePageSchema(PageSchema):
+    """A page of data sources."""
+
+    items = ma.fields.List(ma.fields.Nested(DataSourceSchema))
+
+
+class RetireSchema(ma.Schema):
+    """Why a data source is taken out of service."""
+
+    reason = text(10_000, required=True)
+
+
+# Custodians ------------------------------------------------------------------------------------------
+
+
+class CustodianSchema(ma.Schema):
+    """A person who holds relevant data."""
+
+    id = ma.fields.Integer(**DUMP)
+    name = text(300, required=True)
+    email = text(320, required=True, metadata={"description": "unique, compared without regard to case"})
+    title = text(300)
+    department = text(300)
+    manager_id = ident()
+    employment_status = choice(EMPLOYMENT_STATUSES)
+    end_date = date()
+    created_at = ma.fields.AwareDateTime(**DUMP)
+    updated_at = ma.fields.AwareDateTime(**DUMP)
+
+
+class CustodianPatchSchema(ma.Schema):
+    """Fields of a custodian to change."""
+
+    name = text(300, nullable=False)
+    email = text(320, nullable=False)
+    title = text(300)
+    department = text(300)
+    manager_id = ident()
+    employment_status = choice(EMPLOYMENT_STATUSES)
+    end_date = date()
+
+
+class CustodianArgsSchema(PageArgsSchema):
+    """Filters of the custodian list."""
+
+    email = ma.fields.String(validate=validate.Length(max=320))
+
+
+class CustodianPageSchema(PageSchema):
+    """A page of custodians."""
+
+    items = ma.fields.List(ma.fields.Nested(CustodianSchema))
+
+
+class CustodianHoldSchema(ma.Schema):
+    """A custodian bound by an order."""
+
+    id = ma.fields.Integer(**DUMP)
+    order_id = ma.fields.Integer(**DUMP)
+    custodian_id = ident(required=True)
+    role = choice(CUSTODIAN_HOLD_ROLES)
+    status = ma.fields.String(validate=validate.OneOf(CUSTODIAN_HOLD_STATUSES), **DUMP)
+    notice_sent_at = ma.fields.AwareDateTime(**DUMP)
+    acknowledged_at = ma.fields.AwareDateTime(**DUMP)
+    released_at = ma.fields.AwareDateTime(**DUMP)
+    created_at = ma.fields.AwareDateTime(**DUMP)
+
+
+class CustodianHoldPageSchema(PageSchema):
+    """A page of custodian holds."""
+
+    items = ma.fields.List(ma.fields.Nested(CustodianHoldSchema))
+
+
+# Audit -----------------------------------------------------------------------------------------------
+
+
+class AuditArgsSchema(ma.Schema):
+    """Filters of the audit event list; pages follow seq."""
+
+    matter_id = ma.fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+    since = ma.fields.AwareDateTime(metadata={"description": "events at or after this time"})
+    until = ma.fields.AwareDateTime(metadata={"description": "events before this time"})
+    after_seq = ma.fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**62))
+    limit = ma.fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class AuditEventSchema(ma.Schema):
+    """One entry of the hash-chained trail, as hashed."""
+
+    seq = ma.fields.Integer()
+    occurred_at = ma.fields.String(metadata={"description": "UTC, microseconds, as hashed"})
+    actor = ma.fields.String()
+    action = ma.fields.String()
+    subject_type = ma.fields.String()
+    subject_id = ma.fields.String()
+    matter_id = ma.fields.Integer(allow_none=True)
+    matter_seq = ma.fields.Integer(allow_none=True)
+    details = ma.fields.Dict()
+    prev_hash = ma.fields.String()
+    matter_prev_hash = ma.fields.String(allow_none=True)
+    hash = ma.fields.String()
+
+
+class AuditPageSchema(ma.Schema):
+    """A page of audit events and the cursor for the next one."""
+
+    items = ma.fields.List(ma.fields.Nested(AuditEventSchema))
+    next_after_seq = ma.fields.Integer(allow_none=True, metadata={"description": "pass as after_seq; null at the end"})

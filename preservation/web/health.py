@@ -1,0 +1,57 @@
+"""Health checks and the front door; no sign-in needed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify
+from flask.typing import ResponseReturnValue
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from preservation import __version__
+from preservation.migrate import current_revision
+from preservation.web import access
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/")
+@access.public
+def index() -> ResponseReturnValue:
+    """Where to go from here."""
+    return jsonify(
+        service="preservation-tracker",
+        version=__version__,
+        api="/api/v1",
+        openapi="/api/openapi.json",
+        health={"live": "/livez", "ready": "/readyz"},
+    )
+
+
+@bp.get("/livez")
+@access.public
+def livez() -> ResponseReturnValue:
+    """The process is up and answering."""
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+@access.public
+def readyz() -> ResponseReturnValue:
+    """The database answers and its schema is at the revision this code expects."""
+    state = current_app.extensions["preservation"]
+    checks: dict[str, Any] = {}
+    ready = True
+    try:
+        with state.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+        revision = current_revision(state.engine)
+        at_head = revision == state.head_revision
+        checks["migrations"] = {"current": revision, "head": state.head_revision, "at_head": at_head}
+        ready = at_head
+    except SQLAlchemyError as error:
+        checks["database"] = f"unreachable: {type(error).__name__}"
+        ready = False
+    return jsonify(status="ready" if ready else "not_ready", checks=checks), 200 if ready else 503
