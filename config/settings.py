@@ -43,7 +43,8 @@ class Settings:
         unknown = sorted(
             name
             for name in env
-            if name.startswith(PREFIX) and name[len(PREFIX) :] not in KNOWN_VARIABLES
+            if name.startswith(PREFIX)
+            and name[len(PREFIX) :] not in KNOWN_VARIABLES
             and not name.startswith(PREFIX + "TEST_")
         )
         if unknown:

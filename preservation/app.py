@@ -14,7 +14,8 @@ from preservation import __version__
 from preservation.db import make_engine, make_session_factory
 from preservation.migrate import head_revision
 from preservation.web.access import enforce_access
-from preservation.web.api import PreservationApi, register_api
+from preservation.web.api import register_api
+from preservation.web.api.common import PreservationApi
 from preservation.web.errors import register_error_handlers
 from preservation.web.health import bp as health_bp
 from preservation.web.session import close_session

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from config.logging import configure_logging
 from config.settings import Settings, SettingsError
 from preservation import migrate
+from preservation.app import create_app
 from preservation.db import make_engine, make_session_factory
 from preservation.domain.errors import DomainError
 from preservation.domain.vocabulary import USER_ROLES
@@ -76,8 +77,6 @@ def db_upgrade(revision: str) -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
     """Run the development server (upgrades the database first)."""
-    from preservation.app import create_app
-
     settings = _settings()
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     migrate.upgrade(settings.database_url)

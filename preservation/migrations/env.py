@@ -3,6 +3,7 @@
 from alembic import context
 
 import preservation.models  # noqa: F401  (registers every table on the metadata)
+from config.settings import Settings
 from preservation.db import Base, make_engine
 
 config = context.config
@@ -12,8 +13,6 @@ def _database_url() -> str:
     url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
     if url:
         return str(url)
-    from config.settings import Settings
-
     return Settings.from_env().database_url
 
 

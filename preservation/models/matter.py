@@ -33,6 +33,4 @@ class Matter(Timestamps, Base):
     trigger_decided_by: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
 
-    orders: Mapped[list[PreservationOrder]] = relationship(
-        back_populates="matter", order_by="PreservationOrder.id"
-    )
+    orders: Mapped[list[PreservationOrder]] = relationship(back_populates="matter", order_by="PreservationOrder.id")

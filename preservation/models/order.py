@@ -60,9 +60,7 @@ class PreservationOrder(Timestamps, Base):
     )
     superseded_by: Mapped[PreservationOrder | None] = relationship(back_populates="supersedes")
     obligations: Mapped[list[Obligation]] = relationship(back_populates="order", order_by="Obligation.id")
-    custodian_holds: Mapped[list[CustodianHold]] = relationship(
-        back_populates="order", order_by="CustodianHold.id"
-    )
+    custodian_holds: Mapped[list[CustodianHold]] = relationship(back_populates="order", order_by="CustodianHold.id")
 
 
 class Obligation(Timestamps, Base):
@@ -84,4 +82,3 @@ class Obligation(Timestamps, Base):
     data_sources: Mapped[list[DataSource]] = relationship(
         secondary=obligation_data_source, back_populates="obligations", order_by="DataSource.id"
     )
-

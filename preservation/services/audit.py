@@ -43,9 +43,7 @@ def record(
     # Rows the change created must have ids before their events name them.
     session.flush()
     lock_audit_chain(session)
-    head = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
+    head = session.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
     seq, prev_hash = (head.seq + 1, head.hash) if head else (1, GENESIS_HASH)
     matter_seq: int | None = None
     matter_prev_hash: str | None = None

@@ -62,7 +62,9 @@ def _superseded_order(unit: Unit, matter: Matter, supersedes_id: int | None) -> 
     if earlier is None or earlier.matter_id != matter.id:
         raise FieldError("supersedes_id", f"order {supersedes_id} is not an order of matter {matter.id}")
     if earlier.status != "active":
-        raise Conflict(f"order {supersedes_id} is {earlier.status}; only an active order can be modified", "supersedes_id")
+        raise Conflict(
+            f"order {supersedes_id} is {earlier.status}; only an active order can be modified", "supersedes_id"
+        )
     return earlier
 
 
@@ -71,9 +73,7 @@ def update_order(unit: Unit, order_id: int, changes: dict[str, Any]) -> Preserva
     order: PreservationOrder = unit.get(PreservationOrder, order_id)
     if order.status == "released":
         raise Conflict(f"order {order.id} was released on {order.released_on}; it can no longer change")
-    rules.check_order_dates(
-        changes.get("signed_on", order.signed_on), changes.get("entered_on", order.entered_on)
-    )
+    rules.check_order_dates(changes.get("signed_on", order.signed_on), changes.get("entered_on", order.entered_on))
     diff = apply_changes(order, changes)
     if diff:
         audit.record(unit, "order.updated", "order", order.id, matter_id=order.matter_id, details={"changes": diff})

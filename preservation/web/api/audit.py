@@ -6,7 +6,7 @@ from typing import Any
 
 from preservation.services import audit
 from preservation.web import access
-from preservation.web.api import api_blueprint, documented_errors
+from preservation.web.api.common import api_blueprint, documented_errors
 from preservation.web.api.schemas import AuditArgsSchema, AuditPageSchema
 from preservation.web.session import unit_of_work
 

@@ -24,9 +24,7 @@ def text(max_length: int, *, required: bool = False, nullable: bool = True, **kw
     validators: list[Any] = [validate.Length(min=1 if required else 0, max=max_length), _no_control_characters]
     if required:
         validators.append(_not_blank)
-    return ma.fields.String(
-        required=required, allow_none=nullable and not required, validate=validators, **kwargs
-    )
+    return ma.fields.String(required=required, allow_none=nullable and not required, validate=validators, **kwargs)
 
 
 def _not_blank(value: str) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from preservation.models import Matter
 from preservation.services import matters, orders
 from preservation.web import access
-from preservation.web.api import api_blueprint, documented_errors, page_body
+from preservation.web.api.common import api_blueprint, documented_errors, page_body
 from preservation.web.api.schemas import (
     MatterArgsSchema,
     MatterPageSchema,

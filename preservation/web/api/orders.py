@@ -7,7 +7,7 @@ from typing import Any
 from preservation.models import Obligation, PreservationOrder
 from preservation.services import custodians, orders
 from preservation.web import access
-from preservation.web.api import api_blueprint, documented_errors, page_body
+from preservation.web.api.common import api_blueprint, documented_errors, page_body
 from preservation.web.api.schemas import (
     CustodianHoldPageSchema,
     CustodianHoldSchema,

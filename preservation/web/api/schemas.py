@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -18,7 +20,7 @@ from preservation.domain.vocabulary import (
 )
 from preservation.web.api.fields import MAX_ID, choice, date, ident, text
 
-DUMP = {"dump_only": True}
+DUMP: dict[str, Any] = {"dump_only": True}
 
 
 class PageArgsSchema(ma.Schema):
@@ -42,7 +44,7 @@ class ErrorSchema(ma.Schema):
     status = ma.fields.Integer()
     code = ma.fields.String()
     message = ma.fields.String()
-    fields = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()))
+    field_errors = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()), data_key="fields")
 
 
 # Matters ---------------------------------------------------------------------------------------------
@@ -201,9 +203,7 @@ class DataSourceSchema(ma.Schema):
     region = text(30, metadata={"example": "us-west-2"})
     description = text(10_000)
     steward_id = ident(metadata={"description": "the custodian who runs this system"})
-    natural_retention_days = ma.fields.Integer(
-        allow_none=True, strict=True, validate=validate.Range(min=0, max=36_500)
-    )
+    natural_retention_days = ma.fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=0, max=36_500))
     check_interval_hours = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=8_760))
     status = ma.fields.String(validate=validate.OneOf(DATA_SOURCE_STATUSES), **DUMP)
     earliest_destruction_at = ma.fields.AwareDateTime(**DUMP)
@@ -227,9 +227,7 @@ class DataSourcePatchSchema(ma.Schema):
     region = text(30)
     description = text(10_000)
     steward_id = ident()
-    natural_retention_days = ma.fields.Integer(
-        allow_none=True, strict=True, validate=validate.Range(min=0, max=36_500)
-    )
+    natural_retention_days = ma.fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=0, max=36_500))
     check_interval_hours = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=8_760))
 
 
