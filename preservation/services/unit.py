@@ -11,6 +11,9 @@ from sqlalchemy.orm import Session
 
 from preservation.domain.errors import NotFound
 
+# Ids are 32-bit integers on PostgreSQL; a larger one names no row and must not reach the database.
+MAX_ID = 2**31 - 1
+
 
 def system_clock() -> dt.datetime:
     """The current UTC time."""
@@ -27,7 +30,7 @@ class Unit:
 
     def get(self, model: type[Any], ident: int) -> Any:
         """Load one row by id or raise NotFound naming its kind."""
-        row = self.session.get(model, ident)
+        row = self.session.get(model, ident) if 1 <= ident <= MAX_ID else None
         if row is None:
             raise NotFound(model.__name__, ident)
         return row

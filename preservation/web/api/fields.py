@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -20,9 +21,10 @@ def _no_control_characters(value: str) -> None:
 
 
 def text(max_length: int, *, required: bool = False, nullable: bool = True, **kwargs: Any) -> ma.fields.String:
-    """A string of at most max_length characters; required strings must not be blank."""
-    validators: list[Any] = [validate.Length(min=1 if required else 0, max=max_length), _no_control_characters]
-    if required:
+    """A string of at most max_length characters; one that must hold a value (required, or never null) must not be blank."""
+    must_hold_value = required or not nullable
+    validators: list[Any] = [validate.Length(min=1 if must_hold_value else 0, max=max_length), _no_control_characters]
+    if must_hold_value:
         validators.append(_not_blank)
     return ma.fields.String(required=required, allow_none=nullable and not required, validate=validators, **kwargs)
 
@@ -51,3 +53,15 @@ def ident(*, required: bool = False, nullable: bool = True, **kwargs: Any) -> ma
 def date(**kwargs: Any) -> ma.fields.Date:
     """An ISO 8601 calendar date, or null."""
     return ma.fields.Date(allow_none=True, **kwargs)
+
+
+def _representable_in_utc(value: dt.datetime) -> None:
+    try:
+        value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ma.ValidationError("is out of range once converted to UTC") from None
+
+
+def timestamp(**kwargs: Any) -> ma.fields.AwareDateTime:
+    """An ISO 8601 timestamp with its UTC offset, within the range of dates once converted to UTC."""
+    return ma.fields.AwareDateTime(validate=_representable_in_utc, **kwargs)

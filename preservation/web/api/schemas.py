@@ -18,7 +18,7 @@ from preservation.domain.vocabulary import (
     ORDER_KINDS,
     ORDER_STATUSES,
 )
-from preservation.web.api.fields import MAX_ID, choice, date, ident, text
+from preservation.web.api.fields import MAX_ID, choice, date, ident, text, timestamp
 
 DUMP: dict[str, Any] = {"dump_only": True}
 
@@ -284,7 +284,7 @@ class CustodianPatchSchema(ma.Schema):
 class CustodianArgsSchema(PageArgsSchema):
     """Filters of the custodian list."""
 
-    email = ma.fields.String(validate=validate.Length(max=320))
+    email = text(320)
 
 
 class CustodianPageSchema(PageSchema):
@@ -320,8 +320,8 @@ class AuditArgsSchema(ma.Schema):
     """Filters of the audit event list; pages follow seq."""
 
     matter_id = ma.fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
-    since = ma.fields.AwareDateTime(metadata={"description": "events at or after this time"})
-    until = ma.fields.AwareDateTime(metadata={"description": "events before this time"})
+    since = timestamp(metadata={"description": "events at or after this time"})
+    until = timestamp(metadata={"description": "events before this time"})
     after_seq = ma.fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**62))
     limit = ma.fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
