@@ -9,21 +9,22 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
-# Control characters other than tab, newline and carriage return have no place in a record,
-# and PostgreSQL refuses NUL outright.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters other than tab, newline and carriage return have no place in a record, PostgreSQL
+# refuses NUL outright, and a lone surrogate (legal in JSON escapes) cannot be encoded as UTF-8 at all.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 MAX_ID = 2**31 - 1
 
 
-def _no_control_characters(value: str) -> None:
+def no_control_characters(value: str) -> None:
+    """Refuse control characters and unpaired surrogates."""
     if _CONTROL.search(value):
-        raise ma.ValidationError("must not contain control characters")
+        raise ma.ValidationError("must not contain control characters or unpaired surrogates")
 
 
 def text(max_length: int, *, required: bool = False, nullable: bool = True, **kwargs: Any) -> ma.fields.String:
-    """A string of at most max_length characters; one that must hold a value (required, or never null) must not be blank."""
+    """A string of at most max_length characters; a required or never-null string must not be blank."""
     must_hold_value = required or not nullable
-    validators: list[Any] = [validate.Length(min=1 if must_hold_value else 0, max=max_length), _no_control_characters]
+    validators: list[Any] = [validate.Length(min=1 if must_hold_value else 0, max=max_length), no_control_characters]
     if must_hold_value:
         validators.append(_not_blank)
     return ma.fields.String(required=required, allow_none=nullable and not required, validate=validators, **kwargs)

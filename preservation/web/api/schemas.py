@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import marshmallow as ma
 from marshmallow import validate
 
+from preservation.domain.scope import DateRange, union_of_ranges
 from preservation.domain.vocabulary import (
     CUSTODIAN_HOLD_ROLES,
     CUSTODIAN_HOLD_STATUSES,
@@ -21,6 +23,10 @@ from preservation.domain.vocabulary import (
 from preservation.web.api.fields import MAX_ID, choice, date, ident, text, timestamp
 
 DUMP: dict[str, Any] = {"dump_only": True}
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 class PageArgsSchema(ma.Schema):
@@ -211,11 +217,24 @@ class DataSourceSchema(ma.Schema):
     retired_at = ma.fields.AwareDateTime(**DUMP)
     retired_reason = ma.fields.String(**DUMP)
     obligation_ids = ma.fields.Method("_obligation_ids", **DUMP)
+    preservation_scope = ma.fields.Method(
+        "_scope",
+        metadata={"description": "union of the date ranges of the obligations still binding this source"},
+        **DUMP,
+    )
     created_at = ma.fields.AwareDateTime(**DUMP)
     updated_at = ma.fields.AwareDateTime(**DUMP)
 
     def _obligation_ids(self, source: object) -> list[int]:
         return [obligation.id for obligation in getattr(source, "obligations", [])]
+
+    def _scope(self, source: object) -> list[dict[str, str | None]]:
+        ranges = [
+            DateRange(o.preserve_from, o.preserve_until)
+            for o in getattr(source, "obligations", [])
+            if o.status != "released"
+        ]
+        return [{"preserve_from": _iso(r.start), "preserve_until": _iso(r.end)} for r in union_of_ranges(ranges)]
 
 
 class DataSourcePatchSchema(ma.Schema):
