@@ -1,6 +1,6 @@
 """SQLAlchemy models, one module per aggregate; importing this package registers them all."""
 
-from preservation.models.audit import AuditEvent
+from preservation.models.audit import AuditCheckpoint, AuditEvent
 from preservation.models.custodian import Custodian, CustodianHold
 from preservation.models.matter import Matter
 from preservation.models.order import Obligation, PreservationOrder, obligation_data_source
@@ -9,6 +9,7 @@ from preservation.models.user import ApiToken, User
 
 __all__ = [
     "ApiToken",
+    "AuditCheckpoint",
     "AuditEvent",
     "Custodian",
     "CustodianHold",

@@ -36,3 +36,21 @@ class AuditEvent(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     matter_prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheckpoint(Base):
+    """A signed statement of the log's size, head hash and every matter's head at one moment."""
+
+    __tablename__ = "audit_checkpoints"
+    __table_args__ = (Index("ix_audit_checkpoints_tree_size", "tree_size"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime]
+    tree_size: Mapped[int] = mapped_column(BigInteger)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    # The signer's verifier key (signed-note "vkey" form); the trust anchor is the configured key, not this copy.
+    public_key: Mapped[str] = mapped_column(String(400))
+    # The whole signed note, byte for byte as signed; everything above is a copy for queries.
+    note: Mapped[str] = mapped_column(Text)
+    # Where the note was copied under S3 Object Lock, once that copy succeeded.
+    anchor_uri: Mapped[str | None] = mapped_column(String(1024))
