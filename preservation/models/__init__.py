@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate; importing this package registers them all."""
 
+from preservation.models.account import RecoveryCode, SignInThrottle, UserSession
 from preservation.models.audit import AuditCheckpoint, AuditEvent
 from preservation.models.custodian import Custodian, CustodianHold
 from preservation.models.matter import Matter
@@ -17,6 +18,9 @@ __all__ = [
     "Matter",
     "Obligation",
     "PreservationOrder",
+    "RecoveryCode",
+    "SignInThrottle",
     "User",
+    "UserSession",
     "obligation_data_source",
 ]

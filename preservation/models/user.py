@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from preservation.db import Base
@@ -23,8 +23,21 @@ class User(Timestamps, Base):
     display_name: Mapped[str | None] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Argon2id, in the PHC string format; None for a user who only uses API tokens.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # The TOTP secret (base32). It takes effect once totp_enabled_at is set by a confirmed code.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[dt.datetime | None]
+    # The last 30-second step whose code was accepted: a code for that step or an earlier one is a replay.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    last_signed_in_at: Mapped[dt.datetime | None]
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", order_by="ApiToken.id")
+
+    @property
+    def has_mfa(self) -> bool:
+        """True once the user has confirmed a TOTP authenticator."""
+        return self.totp_enabled_at is not None and self.totp_secret is not None
 
 
 class ApiToken(Base):
