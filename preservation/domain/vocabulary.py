@@ -17,6 +17,8 @@ CUSTODIAN_HOLD_STATUSES = ("pending", "notified", "acknowledged", "released")
 USER_ROLES = ("admin", "counsel", "viewer", "auditor")
 READ_ROLES = frozenset(USER_ROLES)
 WRITE_ROLES = frozenset({"admin", "counsel"})
+# Roles that must confirm a TOTP authenticator before they may do anything else on the pages.
+MFA_REQUIRED_ROLES = frozenset({"admin", "counsel"})
 
 # Every audit event names one of these; a new kind of change adds its action here first.
 AUDIT_ACTIONS = frozenset(
@@ -39,6 +41,18 @@ AUDIT_ACTIONS = frozenset(
         "custodian_hold.created",
         "custodian_hold.released",
         "user.created",
+        "user.password_set",
+        "user.role_changed",
+        "user.disabled",
+        "user.enabled",
+        "user.signed_in",
+        "user.sign_in_failed",
+        "user.locked_out",
+        "user.signed_out",
+        "user.sessions_ended",
+        "user.mfa_enrolled",
+        "user.mfa_reset",
+        "user.recovery_codes_replaced",
         "token.issued",
         "token.revoked",
     }
