@@ -9,6 +9,9 @@ OBLIGATION_STATUSES = ("open", "in_progress", "satisfied", "released")
 
 DATA_SOURCE_KINDS = ("s3", "cloudwatch_logs", "aws_backup", "manual")
 DATA_SOURCE_STATUSES = ("unchecked", "preserved", "at_risk", "unverifiable", "lost", "released")
+# What a retention check concludes; a source takes the status of its latest check.
+CHECK_STATUSES = ("preserved", "at_risk", "unverifiable", "lost", "released")
+FINDING_SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 EMPLOYMENT_STATUSES = ("active", "on_leave", "departed")
 CUSTODIAN_HOLD_ROLES = ("custodian", "data_steward")
@@ -36,6 +39,10 @@ AUDIT_ACTIONS = frozenset(
         "data_source.created",
         "data_source.updated",
         "data_source.retired",
+        "data_source.checked",
+        "data_source.attested",
+        "data_source.preservation_started",
+        "data_source.preservation_finished",
         "custodian.created",
         "custodian.updated",
         "custodian_hold.created",

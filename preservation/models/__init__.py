@@ -2,6 +2,7 @@
 
 from preservation.models.account import RecoveryCode, SignInThrottle, UserSession
 from preservation.models.audit import AuditCheckpoint, AuditEvent
+from preservation.models.check import CheckEvidence, CheckFinding, ManifestEntry, RetentionCheck, SourceAttestation
 from preservation.models.custodian import Custodian, CustodianHold
 from preservation.models.matter import Matter
 from preservation.models.order import Obligation, PreservationOrder, obligation_data_source
@@ -12,14 +13,19 @@ __all__ = [
     "ApiToken",
     "AuditCheckpoint",
     "AuditEvent",
+    "CheckEvidence",
+    "CheckFinding",
     "Custodian",
     "CustodianHold",
     "DataSource",
+    "ManifestEntry",
     "Matter",
     "Obligation",
     "PreservationOrder",
     "RecoveryCode",
+    "RetentionCheck",
     "SignInThrottle",
+    "SourceAttestation",
     "User",
     "UserSession",
     "obligation_data_source",
