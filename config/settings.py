@@ -17,6 +17,8 @@ KNOWN_VARIABLES = (
     "MAX_BODY_BYTES",
     "DB_POOL_SIZE",
     "SQLITE_BUSY_TIMEOUT_SECONDS",
+    "AWS_MAX_CONCURRENCY",
+    "ATTESTATION_VALID_DAYS",
 )
 
 
@@ -35,6 +37,9 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     db_pool_size: int = 5
     sqlite_busy_timeout_seconds: float = 30.0
+    # Retention checks: parallel S3 requests per check, and how long a steward's attestation stays good.
+    aws_max_concurrency: int = 16
+    attestation_valid_days: int = 30
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -65,6 +70,8 @@ class Settings:
             max_body_bytes=_positive_int(env, "MAX_BODY_BYTES", 1024 * 1024),
             db_pool_size=_positive_int(env, "DB_POOL_SIZE", 5),
             sqlite_busy_timeout_seconds=float(_positive_int(env, "SQLITE_BUSY_TIMEOUT_SECONDS", 30)),
+            aws_max_concurrency=_positive_int(env, "AWS_MAX_CONCURRENCY", 16),
+            attestation_valid_days=_positive_int(env, "ATTESTATION_VALID_DAYS", 30),
         )
 
 

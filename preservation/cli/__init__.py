@@ -14,6 +14,7 @@ from config.logging import configure_logging
 from config.settings import Settings, SettingsError
 from preservation import migrate
 from preservation.app import create_app
+from preservation.cli.checks import attest_command, check_command, preserve_command
 from preservation.db import make_engine, make_session_factory
 from preservation.domain.errors import DomainError
 from preservation.domain.vocabulary import USER_ROLES
@@ -55,6 +56,11 @@ def _unit(actor: str = CLI_ACTOR) -> Iterator[Unit]:
 def main() -> None:
     """preservation-tracker: record preservation duties and verify them in the storage itself."""
     configure_logging(_settings().log_level)
+
+
+main.add_command(check_command)
+main.add_command(preserve_command)
+main.add_command(attest_command)
 
 
 @main.group()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from preservation.web.api import audit, custodians, matters, orders, sources
+from preservation.web.api import audit, checks, custodians, matters, orders, sources
 from preservation.web.api.common import PreservationApi
 
 
 def register_api(api: PreservationApi) -> None:
     """Mount every API blueprint."""
-    for module in (matters, orders, sources, custodians, audit):
+    for module in (matters, orders, sources, custodians, audit, checks):
         api.register_blueprint(module.blp)

@@ -1,0 +1,1 @@
+"""The outside world behind small interfaces; the only package that imports boto3 or botocore."""
