@@ -19,6 +19,14 @@ KNOWN_VARIABLES = (
     "SQLITE_BUSY_TIMEOUT_SECONDS",
     "AWS_MAX_CONCURRENCY",
     "ATTESTATION_VALID_DAYS",
+    "SESSION_COOKIE_SECURE",
+    "SESSION_IDLE_MINUTES",
+    "SESSION_MAX_HOURS",
+    "SIGNIN_MAX_FAILURES",
+    "SIGNIN_ADDRESS_MAX_FAILURES",
+    "SIGNIN_WINDOW_MINUTES",
+    "SIGNIN_LOCKOUT_MINUTES",
+    "PROXY_HOPS",
 )
 
 
@@ -40,6 +48,16 @@ class Settings:
     # Retention checks: parallel S3 requests per check, and how long a steward's attestation stays good.
     aws_max_concurrency: int = 16
     attestation_valid_days: int = 30
+    # Sign-in and browser sessions.
+    session_cookie_secure: bool = True
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    signin_max_failures: int = 5
+    signin_address_max_failures: int = 50
+    signin_window_minutes: int = 15
+    signin_lockout_minutes: int = 15
+    # Reverse proxies in front of the app whose X-Forwarded-For and X-Forwarded-Proto are trusted.
+    proxy_hops: int = 0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -72,6 +90,14 @@ class Settings:
             sqlite_busy_timeout_seconds=float(_positive_int(env, "SQLITE_BUSY_TIMEOUT_SECONDS", 30)),
             aws_max_concurrency=_positive_int(env, "AWS_MAX_CONCURRENCY", 16),
             attestation_valid_days=_positive_int(env, "ATTESTATION_VALID_DAYS", 30),
+            session_cookie_secure=_flag(env, "SESSION_COOKIE_SECURE", default=True),
+            session_idle_minutes=_positive_int(env, "SESSION_IDLE_MINUTES", 30),
+            session_max_hours=_positive_int(env, "SESSION_MAX_HOURS", 12),
+            signin_max_failures=_positive_int(env, "SIGNIN_MAX_FAILURES", 5),
+            signin_address_max_failures=_positive_int(env, "SIGNIN_ADDRESS_MAX_FAILURES", 50),
+            signin_window_minutes=_positive_int(env, "SIGNIN_WINDOW_MINUTES", 15),
+            signin_lockout_minutes=_positive_int(env, "SIGNIN_LOCKOUT_MINUTES", 15),
+            proxy_hops=_whole_number(env, "PROXY_HOPS", 0),
         )
 
 
@@ -86,6 +112,26 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise SettingsError(f"{PREFIX}{name} must be positive, got {value}")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = env.get(PREFIX + name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{PREFIX}{name} must be 1 or 0 (true/false, yes/no, on/off), got {raw!r}")
+
+
+def _whole_number(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit():
+        raise SettingsError(f"{PREFIX}{name} must be 0 or a positive whole number, got {raw!r}")
+    return int(raw)
 
 
 def _instance_secret(instance_path: Path) -> str:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask
+from flask import Flask, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config.settings import Settings
 from preservation import __version__
@@ -18,6 +19,7 @@ from preservation.web.api import register_api
 from preservation.web.api.common import PreservationApi
 from preservation.web.errors import register_error_handlers
 from preservation.web.health import bp as health_bp
+from preservation.web.pages import register_pages
 from preservation.web.session import close_session
 
 
@@ -66,6 +68,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_api(api)
     app.register_blueprint(health_bp)
     register_error_handlers(app)
+    register_pages(app, settings)
+    if settings.proxy_hops:
+        # Trust exactly this many proxies for the client's address and scheme (sign-in throttle, HSTS).
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops
+        )
     app.before_request(enforce_access)
     app.teardown_appcontext(close_session)
     app.after_request(_security_headers)
@@ -80,4 +88,6 @@ def _security_headers(response: ResponseReturnValue) -> ResponseReturnValue:
     headers.setdefault(
         "Content-Security-Policy", "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
     )
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response

@@ -46,7 +46,11 @@ TABLES = (
     "matters",
     "custodians",
     "api_tokens",
+    "user_sessions",
+    "recovery_codes",
+    "sign_in_throttles",
     "users",
+    "audit_checkpoints",
     "audit_events",
 )
 

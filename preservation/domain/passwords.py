@@ -13,6 +13,7 @@ MIN_LENGTH = 12
 MAX_LENGTH = 256
 # Digits and symbols people add around a common word to satisfy composition rules elsewhere.
 _DECORATION = re.compile(r"^[\W\d_]+|[\W\d_]+$")
+_NOT_LETTERS = re.compile(r"[\W\d_]+")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"})
 _MIN_DISTINCT_CHARACTERS = 5
 _MIN_PERSONAL_WORD = 4
@@ -44,7 +45,7 @@ def check_password(password: str, personal_words: tuple[str, ...] = ()) -> None:
 def _is_common(password: str) -> bool:
     common = common_passwords()
     lowered = password.casefold()
-    candidates = {lowered, lowered.replace(" ", ""), _DECORATION.sub("", lowered)}
+    candidates = {lowered, _DECORATION.sub("", lowered), _NOT_LETTERS.sub("", lowered)}
     candidates |= {_DECORATION.sub("", candidate.translate(_LEET)) for candidate in set(candidates)}
     candidates |= {candidate.translate(_LEET) for candidate in set(candidates)}
     return any(candidate in common for candidate in candidates if candidate)

@@ -2,6 +2,10 @@
 
 A view without a declared rule answers 403 to everyone, so a forgotten decorator fails closed;
 tests walk the URL map to make sure none is forgotten.
+
+The API (under /api/) authenticates by bearer token only and answers 401 without one; it reads no
+cookies, so it needs no CSRF token. Pages authenticate by the browser session, send anonymous visitors
+to sign in, and check the CSRF token of every form they receive, public pages included.
 """
 
 from __future__ import annotations
@@ -10,11 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import current_app, g, request
+from flask import current_app, g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFProtect
 
 from preservation.domain.vocabulary import READ_ROLES, WRITE_ROLES
 from preservation.services import users
+from preservation.web import browser_session
 from preservation.web.errors import ApiError
+from preservation.web.html import current_path, error_page, is_api_request
 from preservation.web.session import unit_of_work
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -29,6 +37,8 @@ class AccessRule:
 
     public: bool
     roles: frozenset[str]
+    # Pages a signed-in admin or counsel may use before setting up their authenticator (and nothing else).
+    during_mfa_enrolment: bool = False
 
 
 def _declare(rule: AccessRule) -> Callable[[View], View]:
@@ -42,6 +52,7 @@ def _declare(rule: AccessRule) -> Callable[[View], View]:
 public = _declare(AccessRule(public=True, roles=frozenset()))
 readers = _declare(AccessRule(public=False, roles=READ_ROLES))
 writers = _declare(AccessRule(public=False, roles=WRITE_ROLES))
+during_mfa_enrolment = _declare(AccessRule(public=False, roles=READ_ROLES, during_mfa_enrolment=True))
 
 
 def roles(*names: str) -> Callable[[View], View]:
@@ -57,15 +68,29 @@ def rule_for(endpoint: str) -> AccessRule | None:
     return getattr(view, RULE_ATTRIBUTE, None)
 
 
-def enforce_access() -> None:
-    """before_request hook: authenticate the bearer token and check the route's rule."""
+def enforce_access() -> ResponseReturnValue | None:
+    """before_request hook: authenticate the bearer token (API) or the browser session (pages), check the rule."""
     if request.endpoint is None:
-        return  # routing failed: Flask answers 404 or 405 next
+        return None  # routing failed: Flask answers 404 or 405 next
     rule = rule_for(request.endpoint)
+    api = is_api_request()
     if rule is None:
-        raise ApiError(403, "forbidden", "this route declares no access rule, so nobody may use it")
+        if api:
+            raise ApiError(403, "forbidden", "this route declares no access rule, so nobody may use it")
+        return error_page(403, "This page declares no access rule, so nobody may use it.")
+    if not api:
+        refusal = _check_form_origin()
+        if refusal is not None:
+            return refusal
     if rule.public:
-        return
+        return None
+    if api:
+        _authenticate_bearer(rule)
+        return None
+    return _authenticate_page(rule)
+
+
+def _authenticate_bearer(rule: AccessRule) -> None:
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip() or len(secret) > 200:
@@ -80,3 +105,34 @@ def enforce_access() -> None:
         raise ApiError(403, "forbidden", f"the {user.role} role may not do this")
     g.user = user
     g.actor = f"user:{user.email}"
+
+
+def _check_form_origin() -> ResponseReturnValue | None:
+    """Every state-changing page request carries the CSRF token of its form, and none comes from another site."""
+    if request.method in {"GET", "HEAD", "OPTIONS"}:
+        return None
+    # Browsers say where a request comes from; a cross-site form post is refused before its token is read.
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        return error_page(403, "A form from another site cannot change anything here.")
+    csrf: CSRFProtect = current_app.extensions["csrf"]
+    csrf.protect()
+    return None
+
+
+def _authenticate_page(rule: AccessRule) -> ResponseReturnValue | None:
+    unit = unit_of_work("anonymous")
+    row = browser_session.load(unit)
+    # Keep the timeout or the last-seen time, even if the page goes on to refuse.
+    unit.session.commit()
+    if row is None:
+        next_path = current_path() if request.method == "GET" else None
+        return redirect(url_for("auth.sign_in", next=next_path), 303)
+    user = row.user
+    g.user = user
+    g.browser_session = row
+    g.actor = f"user:{user.email}"
+    if browser_session.needs_mfa_enrolment(user) and not rule.during_mfa_enrolment:
+        return redirect(url_for("account.mfa"), 303)
+    if user.role not in rule.roles:
+        return error_page(403, f"The {user.role} role may not use this page.")
+    return None
