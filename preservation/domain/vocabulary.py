@@ -17,6 +17,17 @@ EMPLOYMENT_STATUSES = ("active", "on_leave", "departed")
 CUSTODIAN_HOLD_ROLES = ("custodian", "data_steward")
 CUSTODIAN_HOLD_STATUSES = ("pending", "notified", "acknowledged", "released")
 
+# Deadlines the sweep keeps, one per due date it finds; alerts go out only for open ones.
+DEADLINE_KINDS = ("obligation_due", "order_compliance", "data_destruction")
+DEADLINE_STATUSES = ("open", "met", "cancelled")
+COURT_DAY_DIRECTIONS = ("after", "before")
+# Alerts: where a delivery goes, what became of it, and why it exists.
+ALERT_CHANNELS = ("email", "webhook", "sns", "console")
+DELIVERY_STATUSES = ("pending", "sent", "dead", "cancelled")
+DELIVERY_PURPOSES = ("notify", "escalation")
+# Scheduler runs; "abandoned" is a run whose process died before it could say how it ended.
+JOB_RUN_OUTCOMES = ("running", "succeeded", "failed", "abandoned")
+
 USER_ROLES = ("admin", "counsel", "viewer", "auditor")
 READ_ROLES = frozenset(USER_ROLES)
 WRITE_ROLES = frozenset({"admin", "counsel"})
@@ -62,5 +73,11 @@ AUDIT_ACTIONS = frozenset(
         "user.recovery_codes_replaced",
         "token.issued",
         "token.revoked",
+        "alert.acknowledged",
+        "alert.dead_lettered",
+        "alert_subscription.created",
+        "alert_subscription.removed",
+        "calendar_feed.issued",
+        "calendar_feed.revoked",
     }
 )

@@ -1,29 +1,39 @@
 """SQLAlchemy models, one module per aggregate; importing this package registers them all."""
 
 from preservation.models.account import RecoveryCode, SignInThrottle, UserSession
+from preservation.models.alert import Alert, AlertDelivery, AlertSubscription, CalendarFeed, Deadline
 from preservation.models.audit import AuditCheckpoint, AuditEvent
 from preservation.models.check import CheckEvidence, CheckFinding, ManifestEntry, RetentionCheck, SourceAttestation
 from preservation.models.custodian import Custodian, CustodianHold
 from preservation.models.matter import Matter
 from preservation.models.order import Obligation, PreservationOrder, obligation_data_source
+from preservation.models.scheduler import JobRun, SchedulerHeartbeat, SchedulerLease
 from preservation.models.source import DataSource
 from preservation.models.user import ApiToken, User
 
 __all__ = [
+    "Alert",
+    "AlertDelivery",
+    "AlertSubscription",
     "ApiToken",
     "AuditCheckpoint",
     "AuditEvent",
+    "CalendarFeed",
     "CheckEvidence",
     "CheckFinding",
     "Custodian",
     "CustodianHold",
     "DataSource",
+    "Deadline",
+    "JobRun",
     "ManifestEntry",
     "Matter",
     "Obligation",
     "PreservationOrder",
     "RecoveryCode",
     "RetentionCheck",
+    "SchedulerHeartbeat",
+    "SchedulerLease",
     "SignInThrottle",
     "SourceAttestation",
     "User",

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from preservation.db import Base, UTCDateTime
@@ -73,6 +73,12 @@ class Obligation(Timestamps, Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("preservation_orders.id"), index=True)
     description: Mapped[str] = mapped_column(Text)
     due_on: Mapped[dt.date | None]
+    # A due date given as a period ("14 days after service") is counted in court days (FRCP 6(a)(1));
+    # due_computation keeps the steps that produced due_on.
+    due_period_days: Mapped[int | None]
+    due_from: Mapped[dt.date | None]
+    due_direction: Mapped[str | None] = mapped_column(String(10))
+    due_computation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     preserve_from: Mapped[dt.date | None]
     # Empty means "until the order is released": an open-ended duty.
     preserve_until: Mapped[dt.date | None]
