@@ -80,8 +80,10 @@ def bound_source(live_unit: Unit) -> SourceFactory:
         )
         source = sources.create_data_source(unit, {"name": "San Ysidro recordings", "kind": kind, "location": location})
         orders.link_data_source(unit, obligation.id, source.id)
+        source_id: int = source.id
         unit.session.commit()
+        # Reload everything from the next transaction on; nothing is read now, so no lock is held.
         unit.session.expire_all()
-        return source.id
+        return source_id
 
     return create

@@ -88,3 +88,32 @@ def json_error(status: int, code: str, message: str = "injected") -> Callable[..
         return AWSResponse(request.url, status, {"Content-Type": "application/x-amz-json-1.1"}, _Body(body))
 
     return handler
+
+
+API = "/api/v1"
+
+
+def api_ok(response: Any, status: int = 200) -> Any:
+    """The JSON of an answer that must have this status."""
+    assert response.status_code == status, response.get_json()
+    return response.get_json()
+
+
+def api_source(api: Any, *, kind: str = "s3", location: str = "s3://poe-video/recordings/") -> int:
+    """A matter, an order, an obligation from 2018 on, and a source linked to it, through the API."""
+    matter = api_ok(api.post(f"{API}/matters", json={"caption": "Al Otro Lado, Inc. v. Nielsen"}), 201)
+    order = api_ok(
+        api.post(f"{API}/matters/{matter['id']}/orders", json={"kind": "court_order", "title": "Preservation order"}),
+        201,
+    )
+    obligation = api_ok(
+        api.post(
+            f"{API}/orders/{order['id']}/obligations",
+            json={"description": "Preserve POE video", "preserve_from": "2018-01-01"},
+        ),
+        201,
+    )
+    source = api_ok(api.post(f"{API}/data-sources", json={"name": "cams", "kind": kind, "location": location}), 201)
+    api_ok(api.post(f"{API}/obligations/{obligation['id']}/data-sources", json={"data_source_id": source["id"]}), 201)
+    source_id: int = source["id"]
+    return source_id
