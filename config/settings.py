@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from config.scheduling import VARIABLES as SCHEDULING_VARIABLES
+from config.scheduling import SchedulingSettings
+
 PREFIX = "PRESERVATION_"
-KNOWN_VARIABLES = (
+KNOWN_VARIABLES: tuple[str, ...] = (
     "DATABASE_URL",
     "SECRET_KEY",
     "INSTANCE_PATH",
@@ -28,6 +31,8 @@ KNOWN_VARIABLES = (
     "SIGNIN_LOCKOUT_MINUTES",
     "PROXY_HOPS",
 )
+# The scheduler's, deadlines' and alerts' variables live with their parser in config/scheduling.py.
+KNOWN_VARIABLES += SCHEDULING_VARIABLES
 
 
 class SettingsError(ValueError):
@@ -58,6 +63,8 @@ class Settings:
     signin_lockout_minutes: int = 15
     # Reverse proxies in front of the app whose X-Forwarded-For and X-Forwarded-Proto are trusted.
     proxy_hops: int = 0
+    # The scheduler, deadlines and alerts (config/scheduling.py).
+    scheduling: SchedulingSettings = field(default_factory=SchedulingSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -98,6 +105,7 @@ class Settings:
             signin_window_minutes=_positive_int(env, "SIGNIN_WINDOW_MINUTES", 15),
             signin_lockout_minutes=_positive_int(env, "SIGNIN_LOCKOUT_MINUTES", 15),
             proxy_hops=_whole_number(env, "PROXY_HOPS", 0),
+            scheduling=SchedulingSettings.from_env(env),
         )
 
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+from jobs import reconcile
+from jobs.context import JobContext
 
 
 @dataclass(frozen=True)
@@ -12,12 +16,34 @@ class JobSpec:
 
     job_id: str
     every_seconds: int
-    run: Callable[[], None]
+    run: Callable[[JobContext], dict[str, Any] | None]
     description: str
 
 
-# Filled as the retention checks, deadline sweep, alert dispatch and audit checkpoint land.
-JOBS: tuple[JobSpec, ...] = ()
+# Intervals are defaults; PRESERVATION_JOB_INTERVALS overrides them per job id.
+JOBS: tuple[JobSpec, ...] = (
+    JobSpec(
+        "retention-checks",
+        300,
+        reconcile.retention_checks,
+        "check each data source whose check interval has passed",
+    ),
+    JobSpec(
+        "deadline-sweep",
+        300,
+        reconcile.deadline_sweep,
+        "reconcile deadlines with obligations, orders and destruction clocks; create the alerts owed",
+    ),
+    JobSpec("alert-dispatch", 30, reconcile.alert_dispatch, "deliver pending alerts, retry failures, dead-letter"),
+    JobSpec("audit-checkpoint", 3600, reconcile.audit_checkpoint, "sign a checkpoint of the audit log"),
+    JobSpec(
+        "custodian-reminders",
+        3600,
+        reconcile.custodian_reminders,
+        "remind custodians of unacknowledged holds (nothing owed yet)",
+    ),
+    JobSpec("heartbeat", 60, reconcile.heartbeat, "record that the scheduler is alive; prune old run records"),
+)
 
 
 def find(job_id: str) -> JobSpec:

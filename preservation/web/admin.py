@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from preservation.domain.errors import DomainError
+from preservation.domain.vocabulary import USER_ROLES
 from preservation.models import User
 from preservation.services import accounts
 from preservation.services.unit import Unit
@@ -25,6 +26,7 @@ def users() -> ResponseReturnValue:
         users=accounts.list_users(unit_of_work()),
         action_form=ActionForm(formdata=None),
         role_form=RoleForm(formdata=None),
+        roles=USER_ROLES,
     )
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange
+from wtforms import EmailField, IntegerField, PasswordField, StringField
+from wtforms.validators import AnyOf, DataRequired, EqualTo, InputRequired, Length, NumberRange
 
 from preservation.domain.passwords import MAX_LENGTH as MAX_PASSWORD
 from preservation.domain.vocabulary import USER_ROLES
@@ -47,7 +47,8 @@ class TokenForm(FlaskForm):
 class RoleForm(FlaskForm):
     """A user's new role."""
 
-    role = SelectField("Role", choices=[(role, role) for role in USER_ROLES])
+    # A plain field checked against the roles: the page draws its own <select> of USER_ROLES.
+    role = StringField("Role", validators=[AnyOf(USER_ROLES)])
 
 
 class ActionForm(FlaskForm):

@@ -1,0 +1,178 @@
+"""The jobs themselves: short reconcile runs that compute what is owed from the tables and do it.
+
+Each opens one transaction per unit of work (a source checked, a deadline's alerts raised, a delivery
+claimed), so a run that is killed half-way leaves finished units finished and the next run does the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from jobs.context import JobContext
+from preservation.domain.alerting import DeliveryFailed
+from preservation.domain.errors import DomainError
+from preservation.services import alerts, check_schedule, checks, deadlines, job_runs, outbox
+from preservation.services.leases import LeaseLost
+
+log = logging.getLogger(__name__)
+
+
+class PartialFailure(Exception):
+    """Some units of a run failed; the others were done. The run is recorded failed, with its counts."""
+
+    def __init__(self, message: str, details: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.details = details
+
+
+def retention_checks(ctx: JobContext) -> dict[str, Any]:
+    """Check every source whose check interval has passed since its last check."""
+    with ctx.unit(fenced=False) as unit:
+        due = check_schedule.sources_due_now(unit)
+    counts: dict[str, Any] = {"due": len(due), "checked": 0, "skipped": 0, "failed": 0, "statuses": {}}
+    attestation_valid_for = dt.timedelta(days=ctx.settings.attestation_valid_days)
+    for source_id in due:
+        try:
+            with ctx.unit() as unit:
+                request = checks.prepare_check(unit, source_id)
+            # No transaction is open while the storage answers.
+            snapshot = checks.collect(request, ctx.check_collectors())
+            with ctx.unit() as unit:
+                check = checks.record_check(unit, request, snapshot, attestation_valid_for=attestation_valid_for)
+        except DomainError as error:
+            counts["skipped"] += 1
+            log.info("retention check of source %s skipped: %s", source_id, error.message)
+            continue
+        except LeaseLost:
+            raise
+        except Exception:
+            counts["failed"] += 1
+            log.exception("retention check of source %s failed", source_id)
+            continue
+        counts["checked"] += 1
+        counts["statuses"][check.status] = counts["statuses"].get(check.status, 0) + 1
+    if counts["failed"]:
+        raise PartialFailure(f"{counts['failed']} of {len(due)} retention checks failed", counts)
+    return counts
+
+
+def deadline_sweep(ctx: JobContext) -> dict[str, Any]:
+    """Reconcile the deadlines with their records, then create every alert owed and not yet created."""
+    with ctx.unit() as unit:
+        details: dict[str, Any] = deadlines.reconcile(unit, ctx.deadline_policy()).as_dict()
+    with ctx.unit(fenced=False) as unit:
+        open_ids = deadlines.open_deadline_ids(unit.session)
+    with ctx.unit() as unit:
+        details["deliveries_cancelled"] = alerts.cancel_for_closed_deadlines(unit.session)
+    policy = ctx.alert_policy()
+    created = 0
+    for deadline_id in open_ids:
+        with ctx.unit() as unit:
+            created += len(alerts.raise_alerts(unit, deadline_id, policy))
+    details.update(open_deadlines=len(open_ids), alerts_created=created)
+    return details
+
+
+def alert_dispatch(ctx: JobContext) -> dict[str, Any]:
+    """Hand every due delivery to its channel, oldest first; one target's deliveries keep their order."""
+    policy = ctx.retry_policy()
+    notifiers = ctx.channel_notifiers()
+    with ctx.unit(fenced=False) as unit:
+        plan = outbox.waiting(unit.session)
+    counts = {"sent": 0, "retrying": 0, "dead": 0, "waiting": 0}
+    blocked: set[tuple[str, str]] = set()
+    for item in plan:
+        now = ctx.clock()
+        if item.lane in blocked:
+            counts["waiting"] += 1
+            continue
+        if item.next_attempt_at > now or (item.claimed_until is not None and item.claimed_until > now):
+            # An earlier delivery to this target is still waiting; later ones wait behind it.
+            blocked.add(item.lane)
+            counts["waiting"] += 1
+            continue
+        with ctx.unit() as unit:
+            claimed = outbox.claim(unit.session, item.delivery_id, now, policy)
+        if claimed is None:
+            continue
+        token, message = claimed
+        notifier = notifiers.get(item.channel)
+        try:
+            if notifier is None:
+                raise DeliveryFailed(f"no {item.channel} channel is configured", permanent=True)
+            receipt = notifier.send(message, item.target)
+        except DeliveryFailed as failure:
+            status = _record_failure(ctx, item.delivery_id, token, failure, policy)
+        except Exception as error:
+            log.exception("channel %s failed unexpectedly", item.channel)
+            status = _record_failure(
+                ctx, item.delivery_id, token, DeliveryFailed(f"{type(error).__name__}: {error}"), policy
+            )
+        else:
+            _mark_sent(ctx, item.delivery_id, token, receipt)
+            counts["sent"] += 1
+            continue
+        counts["dead" if status == "dead" else "retrying"] += 1
+        blocked.add(item.lane)
+    return counts
+
+
+def _record_failure(
+    ctx: JobContext, delivery_id: int, token: str, failure: DeliveryFailed, policy: outbox.RetryPolicy
+) -> str:
+    log.warning("delivery %s failed: %s", delivery_id, failure.message)
+    with ctx.unit(fenced=False) as unit:
+        return outbox.record_failure(unit, delivery_id, token, failure, policy)
+
+
+def _mark_sent(ctx: JobContext, delivery_id: int, token: str, receipt: str, attempts: int = 3) -> None:
+    """The channel accepted it: record that, trying a little harder, as failing here means one duplicate later."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with ctx.unit(fenced=False) as unit:
+                outbox.mark_sent(unit.session, delivery_id, token, ctx.clock(), receipt)
+            return
+        except SQLAlchemyError:
+            if attempt == attempts:
+                raise
+            log.warning("recording delivery %s as sent failed; trying again", delivery_id)
+            time.sleep(attempt)
+
+
+def audit_checkpoint(ctx: JobContext) -> dict[str, Any]:
+    """Sign a checkpoint of the audit log (and copy it to S3 Object Lock) when a signing key is configured."""
+    if getattr(ctx.settings, "audit_signing_key", None) is None:
+        return {"skipped": "PRESERVATION_AUDIT_SIGNING_KEY is not set"}
+    from jobs.audit import checkpoint_audit_log  # noqa: PLC0415  (signing is loaded only when configured)
+
+    outcome = checkpoint_audit_log(ctx.settings, clock=ctx.clock)
+    details = {
+        "checkpoint_id": outcome.checkpoint_id,
+        "created": outcome.created,
+        "tree_size": outcome.tree_size,
+        "anchor_uri": outcome.anchor_uri,
+    }
+    if outcome.anchor_error:
+        raise PartialFailure(f"checkpoint signed but not anchored: {outcome.anchor_error}", details)
+    return details
+
+
+def custodian_reminders(_ctx: JobContext) -> dict[str, Any]:
+    """Remind custodians who have not acknowledged their hold. Nothing is owed yet: the reminders arrive
+    with the custodian notices, which this reconcile will read once they exist."""
+    return {"reminders_owed": 0}
+
+
+def heartbeat(ctx: JobContext) -> dict[str, Any]:
+    """Say the scheduler is alive, and forget runs older than the retention period."""
+    now = ctx.clock()
+    keep = dt.timedelta(days=ctx.settings.scheduling.job_run_retention_days)
+    with ctx.unit() as unit:
+        job_runs.beat(unit.session, ctx.holder, ctx.lease_token(), now)
+        pruned = job_runs.prune_runs(unit.session, now - keep)
+    return {"beat_at": now.isoformat(), "runs_pruned": pruned}

@@ -1,0 +1,102 @@
+"""Real local servers for the delivery tests: an SMTP server (aiosmtpd) and a scripted webhook endpoint."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import http.server
+import json
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+class _Collect:
+    """aiosmtpd handler keeping every message accepted."""
+
+    def __init__(self, inbox: list[EmailMessage], lock: threading.Lock) -> None:
+        self.inbox = inbox
+        self.lock = lock
+
+    async def handle_DATA(self, _server: SMTP, _session: Session, envelope: Envelope) -> str:
+        content = envelope.original_content or b""
+        message = email.message_from_bytes(content, policy=email.policy.default)
+        with self.lock:
+            self.inbox.append(message)  # type: ignore[arg-type]
+        return "250 Message accepted for delivery"
+
+
+class MailServer:
+    """An SMTP server on 127.0.0.1 that can be stopped and started again on the same port."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.inbox: list[EmailMessage] = []
+        self._lock = threading.Lock()
+        self._controller: Controller | None = None
+
+    def start(self) -> None:
+        self._controller = Controller(_Collect(self.inbox, self._lock), hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    @property
+    def running(self) -> bool:
+        return self._controller is not None
+
+    def messages(self) -> list[EmailMessage]:
+        with self._lock:
+            return list(self.inbox)
+
+    def alert_keys(self) -> list[str]:
+        """The X-Preservation-Alert key of every message, in arrival order."""
+        return [str(message["X-Preservation-Alert"]) for message in self.messages()]
+
+
+@dataclass
+class WebhookServer:
+    """Answers each POST with the next scripted (status, headers), then 200; keeps what it was sent."""
+
+    script: deque[tuple[int, dict[str, str]]] = field(default_factory=deque)
+    received: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                status, headers = owner.script.popleft() if owner.script else (200, {})
+                owner.received.append({"status": status, "body": body, "headers": dict(self.headers)})
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *_args: Any) -> None:
+                return
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/hooks/alerts"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
