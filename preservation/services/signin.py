@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from preservation.models import SignInThrottle, User, UserSession
@@ -90,9 +90,21 @@ def _count_failure(unit: Unit, key: str, limit: int, policy: ThrottlePolicy) -> 
     return row.locked_until
 
 
+def _forget_stale_counters(unit: Unit, policy: ThrottlePolicy) -> None:
+    """Drop counters whose window has passed and which lock nothing, so the table holds one window at most."""
+    now = unit.clock()
+    unit.session.execute(
+        delete(SignInThrottle).where(
+            or_(SignInThrottle.locked_until.is_(None), SignInThrottle.locked_until <= now),
+            or_(SignInThrottle.window_started_at.is_(None), SignInThrottle.window_started_at < now - policy.window),
+        )
+    )
+
+
 def _fail(
     unit: Unit, email: str, address: str | None, user: User | None, *, reason: str, policy: ThrottlePolicy
 ) -> Attempt:
+    _forget_stale_counters(unit, policy)
     account_lock = _count_failure(unit, _account_key(email), policy.account_failures, policy)
     address_lock = _count_failure(unit, _address_key(address), policy.address_failures, policy)
     subject_type, subject_id = ("user", str(user.id)) if user is not None else ("sign_in", email[:64])

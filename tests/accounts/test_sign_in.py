@@ -196,3 +196,17 @@ def test_stale_session_times_out(
     assert client.get("/account").status_code == 303
     with open_session(database_url) as session:
         assert session.scalars(select(UserSession)).one().revoked_at is not None
+
+
+def test_counters_of_a_past_window_are_forgotten(client: FlaskClient, database_url: str) -> None:
+    from preservation.models import SignInThrottle  # noqa: PLC0415
+
+    sign_in(client, "first@example.org", "wrong wrong wrong")
+    with open_session(database_url) as session:
+        long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+        session.execute(update(SignInThrottle).values(window_started_at=long_ago))
+        session.commit()
+    sign_in(client, "second@example.org", "wrong wrong wrong")
+    with open_session(database_url) as session:
+        keys = set(session.scalars(select(SignInThrottle.key)))
+    assert keys == {"account:second@example.org", "address:127.0.0.1"}
