@@ -257,6 +257,9 @@ def build_scheduler(ctx: JobContext, keeper: LeaseKeeper, runner: JobRunner) -> 
 def run_scheduler(settings: Settings, *, holder: str | None = None) -> None:
     """Run the scheduler in this process until SIGTERM or SIGINT; one of many may run, one leads."""
     holder = holder or process_name()
+    if settings.log_level != "DEBUG":
+        # APScheduler logs every fire at INFO; the run records say what matters.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     ctx = JobContext.from_settings(settings)
     keeper = LeaseKeeper(ctx.session_factory, holder, dt.timedelta(seconds=settings.scheduling.lease_seconds))
     ctx.fence = keeper.fence

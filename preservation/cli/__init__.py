@@ -15,6 +15,7 @@ from preservation.app import create_app
 from preservation.cli.accounts import tokens_group, users_group
 from preservation.cli.checks import attest_command, check_command, preserve_command
 from preservation.cli.common import command_unit, load_settings, open_engine
+from preservation.cli.jobs import alerts_group, jobs_group, scheduler_command
 from preservation.db import make_session_factory
 from preservation.domain.errors import DomainError
 from preservation.services import audit, demo, users
@@ -29,6 +30,9 @@ def main() -> None:
 main.add_command(check_command)
 main.add_command(preserve_command)
 main.add_command(attest_command)
+main.add_command(scheduler_command)
+main.add_command(jobs_group)
+main.add_command(alerts_group)
 
 
 @main.group()
