@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,9 @@ KNOWN_VARIABLES: tuple[str, ...] = (
     "SIGNIN_WINDOW_MINUTES",
     "SIGNIN_LOCKOUT_MINUTES",
     "PROXY_HOPS",
+    "AUDIT_SIGNING_KEY",
+    "AUDIT_ANCHOR",
+    "AUDIT_ANCHOR_RETENTION_DAYS",
 )
 # The scheduler's, deadlines' and alerts' variables live with their parser in config/scheduling.py.
 KNOWN_VARIABLES += SCHEDULING_VARIABLES
@@ -63,6 +67,10 @@ class Settings:
     signin_lockout_minutes: int = 15
     # Reverse proxies in front of the app whose X-Forwarded-For and X-Forwarded-Proto are trusted.
     proxy_hops: int = 0
+    # Audit checkpoints: the Ed25519 key file that signs them, and an optional S3 Object Lock copy of each.
+    audit_signing_key: Path | None = None
+    audit_anchor: str | None = None
+    audit_anchor_retention_days: int = 2555
     # The scheduler, deadlines and alerts (config/scheduling.py).
     scheduling: SchedulingSettings = field(default_factory=SchedulingSettings)
 
@@ -105,6 +113,9 @@ class Settings:
             signin_window_minutes=_positive_int(env, "SIGNIN_WINDOW_MINUTES", 15),
             signin_lockout_minutes=_positive_int(env, "SIGNIN_LOCKOUT_MINUTES", 15),
             proxy_hops=_whole_number(env, "PROXY_HOPS", 0),
+            audit_signing_key=_optional_path(env, "AUDIT_SIGNING_KEY"),
+            audit_anchor=_s3_location(env, "AUDIT_ANCHOR"),
+            audit_anchor_retention_days=_positive_int(env, "AUDIT_ANCHOR_RETENTION_DAYS", 2555),
             scheduling=SchedulingSettings.from_env(env),
         )
 
@@ -140,6 +151,18 @@ def _whole_number(env: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isdigit():
         raise SettingsError(f"{PREFIX}{name} must be 0 or a positive whole number, got {raw!r}")
     return int(raw)
+
+
+def _optional_path(env: Mapping[str, str], name: str) -> Path | None:
+    raw = env.get(PREFIX + name)
+    return Path(raw).expanduser() if raw else None
+
+
+def _s3_location(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(PREFIX + name) or None
+    if raw is not None and not re.fullmatch(r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?", raw):
+        raise SettingsError(f"{PREFIX}{name} must be s3://bucket or s3://bucket/prefix, got {raw!r}")
+    return raw
 
 
 def _instance_secret(instance_path: Path) -> str:

@@ -19,6 +19,9 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+# Execution option of a transaction that only reads (see begin_read_only).
+READ_ONLY_OPTION = "preservation_read_only"
+
 # Any fixed 64-bit number; it names the lock that serialises audit appends on PostgreSQL.
 AUDIT_CHAIN_LOCK_KEY = 0x5052_4553_4552_5645
 
@@ -78,13 +81,25 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # A deferred transaction that reads first and writes later fails with "database is locked"
-        # instead of waiting; IMMEDIATE takes the write lock up front and waits for it.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # instead of waiting; IMMEDIATE takes the write lock up front and waits for it. Readers that
+        # never write (see begin_read_only) begin DEFERRED: under WAL they hold nothing writers wait for.
+        if connection.get_execution_options().get(READ_ONLY_OPTION):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit (views serialise after committing)."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def begin_read_only(session: Session) -> None:
+    """Begin the session's next transaction as a reader, so a long export or verification never stalls writers.
+
+    On SQLite it begins DEFERRED instead of IMMEDIATE; the transaction must not write.
+    """
+    session.connection(execution_options={READ_ONLY_OPTION: True})
 
 
 def lock_audit_chain(session: Session) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
-import sys
 
 import click
 
@@ -13,12 +12,11 @@ from config.logging import configure_logging
 from preservation import migrate
 from preservation.app import create_app
 from preservation.cli.accounts import tokens_group, users_group
+from preservation.cli.audit import audit_group
 from preservation.cli.checks import attest_command, check_command, preserve_command
-from preservation.cli.common import command_unit, load_settings, open_engine
-from preservation.cli.jobs import alerts_group, jobs_group, scheduler_command
-from preservation.db import make_session_factory
+from preservation.cli.common import command_unit, load_settings
 from preservation.domain.errors import DomainError
-from preservation.services import audit, demo, users
+from preservation.services import demo, users
 
 
 @click.group()
@@ -30,9 +28,6 @@ def main() -> None:
 main.add_command(check_command)
 main.add_command(preserve_command)
 main.add_command(attest_command)
-main.add_command(scheduler_command)
-main.add_command(jobs_group)
-main.add_command(alerts_group)
 
 
 @main.group()
@@ -71,24 +66,7 @@ main.add_command(users_group)
 main.add_command(tokens_group)
 
 
-@main.group("audit")
-def audit_group() -> None:
-    """The audit trail."""
-
-
-@audit_group.command("verify")
-def audit_verify() -> None:
-    """Recompute every hash and link; exit 1 naming the first bad seq."""
-    settings = load_settings()
-    engine = open_engine(settings)
-    with make_session_factory(engine)() as session:
-        report = audit.verify_chain(session)
-    engine.dispose()
-    if report.problem is None:
-        click.echo(f"audit chain intact: {report.events} events, head {report.head_hash}")
-        return
-    click.echo(f"audit chain BROKEN at seq {report.problem.seq}: {report.problem.reason}", err=True)
-    sys.exit(1)
+main.add_command(audit_group)
 
 
 @main.command("seed-demo")

@@ -12,9 +12,15 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 GENESIS_HASH = "0" * 64
+# The string encoder json.dumps(ensure_ascii=False) itself uses (the C one when available).
+_encode_string = json.encoder.encode_basestring
+_EVENT_TEMPLATE = (
+    '{"action":%s,"actor":%s,"details":%s,"matter_id":%s,"matter_prev_hash":%s,"matter_seq":%s,'
+    '"occurred_at":%s,"prev_hash":%s,"seq":%d,"subject_id":%s,"subject_type":%s}'
+)
 
 
 def canonical_json(value: Any) -> str:
@@ -76,36 +82,108 @@ class ChainProblem:
     reason: str
 
 
-def find_chain_problems(entries: Iterable[tuple[ChainEntry, str]]) -> Iterator[ChainProblem]:
-    """Walk (entry, stored hash) pairs in seq order and yield every break, earliest first.
+class StoredEvent(NamedTuple):
+    """An event as stored: its hashed fields, occurred_at already spelled as hashed, and the stored hash."""
+
+    seq: int
+    occurred_at: str
+    actor: str
+    action: str
+    subject_type: str
+    subject_id: str
+    matter_id: int | None
+    matter_seq: int | None
+    details: str
+    prev_hash: str
+    matter_prev_hash: str | None
+    hash: str
+
+
+def event_text(event: StoredEvent) -> str:
+    """The canonical JSON of a stored event, assembled from its columns without a parse.
+
+    Equal to ChainEntry.canonical_bytes() whenever details holds canonical JSON, which record()
+    guarantees; a details column rewritten in any other spelling gives other bytes, so a hash mismatch.
+    """
+    return _EVENT_TEMPLATE % (
+        _encode_string(event.action),
+        _encode_string(event.actor),
+        event.details,
+        "null" if event.matter_id is None else event.matter_id,
+        "null" if event.matter_prev_hash is None else _encode_string(event.matter_prev_hash),
+        "null" if event.matter_seq is None else event.matter_seq,
+        _encode_string(event.occurred_at),
+        _encode_string(event.prev_hash),
+        event.seq,
+        _encode_string(event.subject_id),
+        _encode_string(event.subject_type),
+    )
+
+
+class ChainWalk:
+    """Follows stored events in seq order, checking every hash and link, and remembers the heads reached.
 
     Checks: seq runs 1, 2, 3... without gaps; each stored hash equals the recomputed one; each
-    prev_hash names the entry before; each matter's matter_seq runs without gaps and its
-    matter_prev_hash names that matter's previous entry.
+    prev_hash names the event before; each matter's matter_seq runs without gaps and its
+    matter_prev_hash names that matter's previous event.
     """
-    expected_seq = 1
-    previous_hash = GENESIS_HASH
-    matter_heads: dict[int, tuple[int, str]] = {}
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.last_seq = 0
+        self.head = GENESIS_HASH
+        self.matter_heads: dict[int, tuple[int, str]] = {}
+
+    def step(self, event: StoredEvent) -> list[ChainProblem]:
+        """Check one event against the ones before it; the problems found, earliest first."""
+        problems: list[ChainProblem] = []
+        seq = event.seq
+        if seq != self.last_seq + 1:
+            problems.append(ChainProblem(seq, f"expected seq {self.last_seq + 1}: events are missing or inserted"))
+        if hashlib.sha256(event_text(event).encode()).hexdigest() != event.hash:
+            problems.append(ChainProblem(seq, "stored hash does not match the event's contents: the event was altered"))
+        if event.prev_hash != self.head:
+            problems.append(
+                ChainProblem(seq, "prev_hash does not match the previous event's hash: the chain is broken")
+            )
+        matter = event.matter_id
+        if matter is not None:
+            last_seq, last_hash = self.matter_heads.get(matter, (0, GENESIS_HASH))
+            if event.matter_seq != last_seq + 1:
+                problems.append(
+                    ChainProblem(seq, f"matter {matter}: expected matter_seq {last_seq + 1}, found {event.matter_seq}")
+                )
+            if event.matter_prev_hash != last_hash:
+                problems.append(
+                    ChainProblem(seq, f"matter {matter}: matter_prev_hash does not match that matter's previous event")
+                )
+            self.matter_heads[matter] = (event.matter_seq or 0, event.hash)
+        self.count += 1
+        self.last_seq = seq
+        self.head = event.hash
+        return problems
+
+
+def stored_event(entry: ChainEntry, stored_hash: str) -> StoredEvent:
+    """A chain entry with its stored hash."""
+    return StoredEvent(
+        entry.seq,
+        entry.occurred_at,
+        entry.actor,
+        entry.action,
+        entry.subject_type,
+        entry.subject_id,
+        entry.matter_id,
+        entry.matter_seq,
+        entry.details,
+        entry.prev_hash,
+        entry.matter_prev_hash,
+        stored_hash,
+    )
+
+
+def find_chain_problems(entries: Iterable[tuple[ChainEntry, str]]) -> Iterator[ChainProblem]:
+    """Walk (entry, stored hash) pairs in seq order and yield every break, earliest first (see ChainWalk)."""
+    walk = ChainWalk()
     for entry, stored_hash in entries:
-        if entry.seq != expected_seq:
-            yield ChainProblem(entry.seq, f"expected seq {expected_seq}: events are missing or inserted")
-        recomputed = entry.compute_hash()
-        if recomputed != stored_hash:
-            yield ChainProblem(entry.seq, "stored hash does not match the event's contents: the event was altered")
-        if entry.prev_hash != previous_hash:
-            yield ChainProblem(entry.seq, "prev_hash does not match the previous event's hash: the chain is broken")
-        if entry.matter_id is not None:
-            last_seq, last_hash = matter_heads.get(entry.matter_id, (0, GENESIS_HASH))
-            if entry.matter_seq != last_seq + 1:
-                yield ChainProblem(
-                    entry.seq,
-                    f"matter {entry.matter_id}: expected matter_seq {last_seq + 1}, found {entry.matter_seq}",
-                )
-            if entry.matter_prev_hash != last_hash:
-                yield ChainProblem(
-                    entry.seq,
-                    f"matter {entry.matter_id}: matter_prev_hash does not match that matter's previous event",
-                )
-            matter_heads[entry.matter_id] = (entry.matter_seq or 0, stored_hash)
-        expected_seq = entry.seq + 1
-        previous_hash = stored_hash
+        yield from walk.step(stored_event(entry, stored_hash))

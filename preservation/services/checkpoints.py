@@ -1,0 +1,251 @@
+"""Signed checkpoints of the audit log, and verification of the whole log against the latest one.
+
+A checkpoint is only ever signed over a chain that verifies: the events since the previous checkpoint
+(by the same key) are walked from that checkpoint's signed state, or the whole log when there is none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from preservation.domain.audit_chain import ChainProblem, ChainWalk, format_timestamp
+from preservation.domain.checkpoints import (
+    Checkpoint,
+    NoteError,
+    Signer,
+    VerifierKey,
+    checkpoint_body,
+    open_note,
+    parse_checkpoint,
+    sign_note,
+    verifier_key,
+)
+from preservation.domain.errors import Conflict
+from preservation.models import AuditCheckpoint
+from preservation.services.audit_rows import last_seq, read_batches
+
+
+class CheckpointRefused(Conflict):
+    """The chain does not verify, so no checkpoint may vouch for it."""
+
+
+@dataclass(frozen=True)
+class CheckpointDraft:
+    """A signed checkpoint not yet stored."""
+
+    tree_size: int
+    head_hash: str
+    public_key: str
+    note: str
+    created_at: dt.datetime
+
+
+def latest_checkpoint(session: Session) -> AuditCheckpoint | None:
+    """The newest stored checkpoint."""
+    return session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1)).first()
+
+
+def signed_state(row: AuditCheckpoint, key: VerifierKey) -> Checkpoint:
+    """What a stored checkpoint signs, once its signature verifies with key (NoteError otherwise)."""
+    return parse_checkpoint(open_note(row.note, key))
+
+
+def _walk_from(previous: Checkpoint | None) -> ChainWalk:
+    walk = ChainWalk()
+    if previous is not None:
+        walk.count = walk.last_seq = previous.tree_size
+        walk.head = previous.head_hash
+        walk.matter_heads = dict(previous.matter_heads)
+    return walk
+
+
+def draft_checkpoint(session: Session, signer: Signer, now: dt.datetime) -> CheckpointDraft | None:
+    """Verify the events since the last checkpoint and sign the new head; None when nothing was appended.
+
+    Reads only, so it can run in a read-only transaction; store the draft with save_checkpoint.
+    """
+    key = verifier_key(signer)
+    previous_row = latest_checkpoint(session)
+    previous: Checkpoint | None = None
+    if previous_row is not None and previous_row.public_key == str(key):
+        try:
+            previous = signed_state(previous_row, key)
+        except NoteError as error:
+            raise CheckpointRefused(f"checkpoint {previous_row.id} does not verify with this key: {error}") from None
+    size = last_seq(session)
+    if previous is not None and previous_row is not None:
+        if previous.tree_size == size:
+            return None
+        if size < previous.tree_size:
+            raise CheckpointRefused(
+                f"no checkpoint signed: the log holds {size} events but checkpoint {previous_row.id} signed "
+                f"{previous.tree_size}: events were removed"
+            )
+    walk = _walk_from(previous)
+    for batch in read_batches(session, first=walk.last_seq + 1, last=size):
+        for event in batch:
+            problems = walk.step(event)
+            if problems:
+                why = f"no checkpoint signed: the chain breaks at seq {event.seq}: {problems[0].reason}"
+                raise CheckpointRefused(why)
+    if walk.last_seq != size:
+        raise CheckpointRefused(f"no checkpoint signed: the log should run to seq {size}, it stops at {walk.last_seq}")
+    body = checkpoint_body(signer.name, size, walk.head, format_timestamp(now), walk.matter_heads)
+    return CheckpointDraft(size, walk.head, str(key), sign_note(body, signer), now)
+
+
+def save_checkpoint(session: Session, draft: CheckpointDraft) -> AuditCheckpoint:
+    """Store a drafted checkpoint."""
+    row = AuditCheckpoint(
+        created_at=draft.created_at,
+        tree_size=draft.tree_size,
+        head_hash=draft.head_hash,
+        public_key=draft.public_key,
+        note=draft.note,
+        anchor_uri=None,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def record_anchor(session: Session, checkpoint_id: int, uri: str) -> None:
+    """Note where a checkpoint was copied under Object Lock."""
+    row = session.get(AuditCheckpoint, checkpoint_id)
+    if row is not None:
+        row.anchor_uri = uri
+        session.flush()
+
+
+# Verification against the latest checkpoint -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerifyProblem:
+    """The first thing wrong: a kind, the seq it shows at (None for a bad signature), and why."""
+
+    kind: str  # chain | missing_tail | rewritten | signature
+    seq: int | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class CheckpointCheck:
+    """Which checkpoint the log was checked against, and with which key."""
+
+    id: int
+    tree_size: int
+    head_hash: str
+    time: str
+    matters: int
+    key_name: str
+    key_fingerprint: str
+    key_source: str  # configured | stored (the copy kept with the checkpoint, when no key is configured)
+    anchor_uri: str | None
+
+
+@dataclass(frozen=True)
+class LogVerdict:
+    """The verdict on the whole log."""
+
+    events: int
+    head_hash: str
+    problem: VerifyProblem | None
+    checkpoint: CheckpointCheck | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        """True when nothing is wrong."""
+        return self.problem is None
+
+
+def _checked_state(row: AuditCheckpoint, key: VerifierKey | None) -> tuple[Checkpoint | None, CheckpointCheck, str]:
+    used = key or VerifierKey.parse(row.public_key)
+    error = ""
+    try:
+        state: Checkpoint | None = signed_state(row, used)
+    except NoteError as problem:
+        state, error = None, str(problem)
+    summary = CheckpointCheck(
+        id=row.id,
+        tree_size=row.tree_size,
+        head_hash=row.head_hash,
+        time=state.time if state else "",
+        matters=len(state.matter_heads) if state else 0,
+        key_name=used.name,
+        key_fingerprint=used.fingerprint,
+        key_source="configured" if key else "stored",
+        anchor_uri=row.anchor_uri,
+    )
+    return state, summary, error
+
+
+def verify_log(session: Session, key: VerifierKey | None) -> LogVerdict:
+    """Walk the whole log, then hold it against the latest checkpoint; report the first problem.
+
+    key is the configured signing key's public half; without it the copy stored with the checkpoint is
+    used, which proves the checkpoint was not altered since signing but not who signed it.
+    """
+    row = latest_checkpoint(session)
+    signed: Checkpoint | None = None
+    summary: CheckpointCheck | None = None
+    if row is not None:
+        signed, summary, error = _checked_state(row, key)
+        if signed is None:
+            problem = VerifyProblem("signature", None, f"checkpoint {row.id} does not verify: {error}")
+            return LogVerdict(0, "", problem, summary)
+    # Unsigned hints from earlier checkpoints: where a rewrite begins.
+    earlier = dict(session.execute(select(AuditCheckpoint.tree_size, AuditCheckpoint.head_hash)).all())
+    walk = ChainWalk()
+    matched_before = 0
+    matter_heads_at_checkpoint: dict[int, tuple[int, str]] | None = None
+    for batch in read_batches(session):
+        for event in batch:
+            problems = walk.step(event)
+            if problems:
+                return _chain_broken(walk, problems[0], summary)
+            if earlier.get(event.seq) == event.hash and (signed is None or event.seq < signed.tree_size):
+                matched_before = event.seq
+            if signed is not None and event.seq == signed.tree_size:
+                matter_heads_at_checkpoint = dict(walk.matter_heads)
+                if event.hash != signed.head_hash or matter_heads_at_checkpoint != signed.matter_heads:
+                    reason = _rewrite_reason(signed, event.hash, matter_heads_at_checkpoint, matched_before, row)
+                    return LogVerdict(walk.count, walk.head, VerifyProblem("rewritten", event.seq, reason), summary)
+    if signed is not None and walk.last_seq < signed.tree_size:
+        missing = signed.tree_size - walk.last_seq
+        reason = (
+            f"missing tail: the log ends at seq {walk.last_seq} but checkpoint {summary.id if summary else ''} "
+            f"signed {signed.tree_size} events: the last {missing} were removed"
+        )
+        return LogVerdict(walk.count, walk.head, VerifyProblem("missing_tail", walk.last_seq + 1, reason), summary)
+    notes = [] if signed is None else [f"{walk.last_seq - signed.tree_size} events appended since the checkpoint"]
+    return LogVerdict(walk.count, walk.head, None, summary, notes)
+
+
+def _chain_broken(walk: ChainWalk, first: ChainProblem, summary: CheckpointCheck | None) -> LogVerdict:
+    return LogVerdict(walk.count, walk.head, VerifyProblem("chain", first.seq, first.reason), summary)
+
+
+def _rewrite_reason(
+    signed: Checkpoint,
+    found: str,
+    heads: dict[int, tuple[int, str]],
+    matched_before: int,
+    row: AuditCheckpoint | None,
+) -> str:
+    what = "the hash" if found != signed.head_hash else "the matter heads"
+    reason = (
+        f"{what} at seq {signed.tree_size} differ(s) from what checkpoint {row.id if row else ''} signed: "
+        "events were altered and their hashes recomputed"
+    )
+    differing = sorted(m for m in set(heads) | set(signed.matter_heads) if heads.get(m) != signed.matter_heads.get(m))
+    if differing:
+        reason += f"; heads differ for matter(s) {', '.join(map(str, differing))}"
+    if matched_before:
+        reason += f"; an earlier checkpoint still matches at seq {matched_before}, so the change lies after it"
+    return reason
