@@ -16,6 +16,8 @@ FINDING_SEVERITIES = ("critical", "high", "medium", "low", "info")
 EMPLOYMENT_STATUSES = ("active", "on_leave", "departed")
 CUSTODIAN_HOLD_ROLES = ("custodian", "data_steward")
 CUSTODIAN_HOLD_STATUSES = ("pending", "notified", "acknowledged", "released")
+# Hold notices: the first notice (or a re-issue), a data steward's, and the release.
+NOTICE_KINDS = ("hold", "steward", "release")
 
 # Deadlines the sweep keeps, one per due date it finds; alerts go out only for open ones.
 DEADLINE_KINDS = ("obligation_due", "order_compliance", "data_destruction")
@@ -58,6 +60,17 @@ AUDIT_ACTIONS = frozenset(
         "custodian.updated",
         "custodian_hold.created",
         "custodian_hold.released",
+        "notice_template.saved",
+        "custodian_notice.issued",
+        "custodian_notice.silent",
+        "custodian_notice.superseded",
+        "custodian_notice.acknowledged",
+        "custodian_notice.question",
+        "custodian_notice.reminded",
+        "custodian_notice.escalated",
+        "custodian_notice.released",
+        "custodian.imported",
+        "custodian.departure_alerted",
         "user.created",
         "user.password_set",
         "user.role_changed",

@@ -6,6 +6,7 @@ from preservation.models.audit import AuditCheckpoint, AuditEvent
 from preservation.models.check import CheckEvidence, CheckFinding, ManifestEntry, RetentionCheck, SourceAttestation
 from preservation.models.custodian import Custodian, CustodianHold
 from preservation.models.matter import Matter
+from preservation.models.notice import HoldNotice, NoticeTemplate
 from preservation.models.order import Obligation, PreservationOrder, obligation_data_source
 from preservation.models.scheduler import JobRun, SchedulerHeartbeat, SchedulerLease
 from preservation.models.source import DataSource
@@ -25,9 +26,11 @@ __all__ = [
     "CustodianHold",
     "DataSource",
     "Deadline",
+    "HoldNotice",
     "JobRun",
     "ManifestEntry",
     "Matter",
+    "NoticeTemplate",
     "Obligation",
     "PreservationOrder",
     "RecoveryCode",
