@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from config.notices import VARIABLES as NOTICE_VARIABLES
 from config.scheduling import VARIABLES as SCHEDULING_VARIABLES
 from config.scheduling import SchedulingSettings
 
@@ -18,6 +19,7 @@ KNOWN_VARIABLES: tuple[str, ...] = (
     "SECRET_KEY",
     "INSTANCE_PATH",
     "LOG_LEVEL",
+    "LOG_FORMAT",
     "MAX_BODY_BYTES",
     "DB_POOL_SIZE",
     "SQLITE_BUSY_TIMEOUT_SECONDS",
@@ -37,6 +39,8 @@ KNOWN_VARIABLES: tuple[str, ...] = (
 )
 # The scheduler's, deadlines' and alerts' variables live with their parser in config/scheduling.py.
 KNOWN_VARIABLES += SCHEDULING_VARIABLES
+# Custodian notices' variables live with their parser in config/notices.py.
+KNOWN_VARIABLES += NOTICE_VARIABLES
 
 
 class SettingsError(ValueError):
@@ -51,6 +55,8 @@ class Settings:
     secret_key: str
     instance_path: Path
     log_level: str = "INFO"
+    # "text" for a terminal, "json" for a log pipeline (one object per line, with the request id).
+    log_format: str = "text"
     max_body_bytes: int = 1024 * 1024
     db_pool_size: int = 5
     sqlite_busy_timeout_seconds: float = 30.0
@@ -100,6 +106,7 @@ class Settings:
             secret_key=env.get(PREFIX + "SECRET_KEY") or _instance_secret(instance_path),
             instance_path=instance_path,
             log_level=log_level,
+            log_format=_log_format(env),
             max_body_bytes=_positive_int(env, "MAX_BODY_BYTES", 1024 * 1024),
             db_pool_size=_positive_int(env, "DB_POOL_SIZE", 5),
             sqlite_busy_timeout_seconds=float(_positive_int(env, "SQLITE_BUSY_TIMEOUT_SECONDS", 30)),
@@ -175,3 +182,10 @@ def _instance_secret(instance_path: Path) -> str:
     key_file.write_text(key)
     key_file.chmod(0o600)
     return key
+
+
+def _log_format(env: Mapping[str, str]) -> str:
+    value = env.get(PREFIX + "LOG_FORMAT", "text").lower()
+    if value not in {"text", "json"}:
+        raise SettingsError("PRESERVATION_LOG_FORMAT must be text or json")
+    return value

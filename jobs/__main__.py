@@ -16,7 +16,7 @@ def main() -> int:
     except SettingsError as error:
         sys.stderr.write(f"error: {error}\n")
         return 2
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     run_scheduler(settings)
     return 0
 

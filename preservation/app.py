@@ -20,6 +20,7 @@ from preservation.web.api.common import PreservationApi
 from preservation.web.errors import register_error_handlers
 from preservation.web.health import bp as health_bp
 from preservation.web.pages import register_pages
+from preservation.web.request_log import register_request_log
 from preservation.web.session import close_session
 
 
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops
         )
+    register_request_log(app)
     app.before_request(enforce_access)
     app.teardown_appcontext(close_session)
     app.after_request(_security_headers)

@@ -15,6 +15,7 @@ from preservation.cli.accounts import tokens_group, users_group
 from preservation.cli.audit import audit_group
 from preservation.cli.checks import attest_command, check_command, preserve_command
 from preservation.cli.common import command_unit, load_settings
+from preservation.cli.jobs import alerts_group, jobs_group, scheduler_command
 from preservation.domain.errors import DomainError
 from preservation.services import demo, users
 
@@ -22,12 +23,16 @@ from preservation.services import demo, users
 @click.group()
 def main() -> None:
     """preservation-tracker: record preservation duties and verify them in the storage itself."""
-    configure_logging(load_settings().log_level)
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
 
 
 main.add_command(check_command)
 main.add_command(preserve_command)
 main.add_command(attest_command)
+main.add_command(scheduler_command)
+main.add_command(jobs_group)
+main.add_command(alerts_group)
 
 
 @main.group()
