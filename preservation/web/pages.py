@@ -9,6 +9,7 @@ from config.settings import Settings
 from preservation.web import account, admin, auth
 from preservation.web.errors import error_response
 from preservation.web.html import error_page, is_api_request
+from preservation.web.notice_pages import bp as notice_pages_bp
 
 
 def register_pages(app: Flask, settings: Settings) -> None:
@@ -31,6 +32,8 @@ def register_pages(app: Flask, settings: Settings) -> None:
     CSRFProtect(app)
     for blueprint in (auth.bp, account.bp, admin.bp):
         app.register_blueprint(blueprint)
+    # A custodian's notice page: public, opened by the personal link from their email.
+    app.register_blueprint(notice_pages_bp)
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> Response | tuple[Response, int]:
