@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -19,7 +19,9 @@ bp = Blueprint("health", __name__)
 @bp.get("/")
 @access.public
 def index() -> ResponseReturnValue:
-    """Where to go from here."""
+    """Where to go from here: browsers go to the overview page, API clients get this map in JSON."""
+    if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+        return redirect(url_for("dashboard.overview"), 303)
     return jsonify(
         service="preservation-tracker",
         version=__version__,

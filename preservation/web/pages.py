@@ -6,10 +6,11 @@ from flask import Flask, Response
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from config.settings import Settings
-from preservation.web import account, admin, auth
+from preservation.web import account, admin, auth, custodian_pages, dashboard, matter_pages, source_pages
 from preservation.web.errors import error_response
 from preservation.web.html import error_page, is_api_request
 from preservation.web.notice_pages import bp as notice_pages_bp
+from preservation.web.page_format import register_formatting
 
 
 def register_pages(app: Flask, settings: Settings) -> None:
@@ -34,6 +35,10 @@ def register_pages(app: Flask, settings: Settings) -> None:
         app.register_blueprint(blueprint)
     # A custodian's notice page: public, opened by the personal link from their email.
     app.register_blueprint(notice_pages_bp)
+    # The litigation team's pages: overview, matters, data sources, custodians, alerts, scheduler, audit.
+    for blueprint in (dashboard.bp, matter_pages.bp, source_pages.bp, custodian_pages.bp):
+        app.register_blueprint(blueprint)
+    register_formatting(app)
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> Response | tuple[Response, int]:

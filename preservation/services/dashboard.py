@@ -1,0 +1,355 @@
+"""What the pages show: reads whose number of SQL queries does not grow with the data.
+
+Every list here is capped or paginated, and related rows come by eager loading (one query per
+relationship), so a page costs the same number of statements with ten sources or ten thousand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from preservation.domain.vocabulary import DATA_SOURCE_STATUSES
+from preservation.models import (
+    AuditCheckpoint,
+    AuditEvent,
+    Custodian,
+    CustodianHold,
+    DataSource,
+    Deadline,
+    JobRun,
+    Matter,
+    Obligation,
+    PreservationOrder,
+    RetentionCheck,
+    SchedulerHeartbeat,
+    SchedulerLease,
+)
+from preservation.services.leases import SCHEDULER_LEASE
+from preservation.services.pages import Page, paginate
+from preservation.services.unit import Unit
+
+# How many rows each overview panel shows; the rest is one click away on the lists.
+PANEL_ROWS = 25
+UPCOMING_DAYS = 30
+# A custodian notified this long ago without acknowledging is overdue.
+ACKNOWLEDGEMENT_GRACE = dt.timedelta(days=7)
+# Statuses that need someone's attention on the overview.
+RISK_STATUSES = ("at_risk", "lost")
+FAILED_STATUSES = ("unverifiable", "lost")
+TIMELINE_ROWS = 50
+
+
+@dataclass
+class Overview:
+    """Everything the overview page shows, read at one moment."""
+
+    now: dt.datetime
+    at_risk: list[DataSource]
+    deadlines: list[Deadline]
+    overdue_holds: list[CustodianHold]
+    failed_sources: list[DataSource]
+    stale_sources: list[DataSource]
+    heartbeat: SchedulerHeartbeat | None
+    status_counts: dict[str, int]
+    trend: list[tuple[str, dict[str, int]]] = field(default_factory=list)
+
+
+def overview(unit: Unit) -> Overview:
+    """The overview: what is at risk and when, what is due, who has not acknowledged, whether checks run."""
+    session = unit.session
+    now = unit.clock()
+    live = DataSource.retired_at.is_(None)
+    at_risk = list(
+        session.scalars(
+            select(DataSource)
+            .where(live, or_(DataSource.status.in_(RISK_STATUSES), DataSource.earliest_destruction_at.is_not(None)))
+            .where(DataSource.status.not_in(("preserved", "released")))
+            .order_by(DataSource.earliest_destruction_at.is_(None), DataSource.earliest_destruction_at, DataSource.id)
+            .limit(PANEL_ROWS)
+        )
+    )
+    today = now.date()
+    deadlines = list(
+        session.scalars(
+            select(Deadline)
+            .where(Deadline.status == "open", Deadline.due_on <= today + dt.timedelta(days=UPCOMING_DAYS))
+            .order_by(Deadline.due_on, Deadline.id)
+            .limit(PANEL_ROWS)
+        )
+    )
+    overdue_holds = list(
+        session.scalars(
+            select(CustodianHold)
+            .where(
+                CustodianHold.status == "notified",
+                CustodianHold.acknowledged_at.is_(None),
+                CustodianHold.notice_sent_at <= now - ACKNOWLEDGEMENT_GRACE,
+            )
+            .options(
+                selectinload(CustodianHold.custodian),
+                selectinload(CustodianHold.order).selectinload(PreservationOrder.matter),
+            )
+            .order_by(CustodianHold.notice_sent_at, CustodianHold.id)
+            .limit(PANEL_ROWS)
+        )
+    )
+    # A source takes the status of its latest check, so these are the sources whose latest check failed.
+    failed_sources = list(
+        session.scalars(
+            select(DataSource)
+            .where(live, DataSource.status.in_(FAILED_STATUSES))
+            .order_by(DataSource.last_checked_at.desc(), DataSource.id)
+            .limit(PANEL_ROWS)
+        )
+    )
+    # Stale: never checked, or not checked for two whole days; the check interval is a day by default.
+    stale_sources = list(
+        session.scalars(
+            select(DataSource)
+            .where(
+                live,
+                DataSource.kind != "manual",
+                or_(DataSource.last_checked_at.is_(None), DataSource.last_checked_at < now - dt.timedelta(days=2)),
+            )
+            .order_by(DataSource.last_checked_at.is_not(None), DataSource.last_checked_at, DataSource.id)
+            .limit(PANEL_ROWS)
+        )
+    )
+    return Overview(
+        now=now,
+        at_risk=at_risk,
+        deadlines=deadlines,
+        overdue_holds=overdue_holds,
+        failed_sources=failed_sources,
+        stale_sources=stale_sources,
+        heartbeat=session.scalars(
+            select(SchedulerHeartbeat).order_by(SchedulerHeartbeat.beat_at.desc()).limit(1)
+        ).first(),
+        status_counts=status_counts(unit),
+        trend=check_trend(unit, days=14),
+    )
+
+
+def status_counts(unit: Unit) -> dict[str, int]:
+    """How many live sources are in each status, every status named even when none is in it."""
+    counts = dict.fromkeys(DATA_SOURCE_STATUSES, 0)
+    rows = unit.session.execute(
+        select(DataSource.status, func.count()).where(DataSource.retired_at.is_(None)).group_by(DataSource.status)
+    )
+    for status, count in rows:
+        counts[status] = count
+    return counts
+
+
+def check_trend(unit: Unit, days: int) -> list[tuple[str, dict[str, int]]]:
+    """Check outcomes per day over the last days, oldest first: the compliance picture over time."""
+    start = unit.clock() - dt.timedelta(days=days - 1)
+    start = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    day = func.date(RetentionCheck.started_at)
+    rows = unit.session.execute(
+        select(day, RetentionCheck.status, func.count())
+        .where(RetentionCheck.started_at >= start)
+        .group_by(day, RetentionCheck.status)
+    )
+    by_day: dict[str, dict[str, int]] = {}
+    for when, status, count in rows:
+        by_day.setdefault(str(when)[:10], {})[status] = count
+    result = []
+    for offset in range(days):
+        label = (start + dt.timedelta(days=offset)).date().isoformat()
+        result.append((label, by_day.get(label, {})))
+    return result
+
+
+# Matter page -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class MatterView:
+    """A matter with its orders, obligations, sources, custodians and audit timeline."""
+
+    matter: Matter
+    timeline: list[AuditEvent]
+
+
+def matter_view(unit: Unit, matter_id: int) -> MatterView:
+    """A matter and everything under it, loaded in a fixed number of queries."""
+    orders = selectinload(Matter.orders)
+    matter = unit.session.scalars(
+        select(Matter)
+        .where(Matter.id == matter_id)
+        .options(
+            orders.selectinload(PreservationOrder.obligations).selectinload(Obligation.data_sources),
+            orders.selectinload(PreservationOrder.custodian_holds).selectinload(CustodianHold.custodian),
+        )
+    ).first()
+    if matter is None:
+        matter = unit.get(Matter, matter_id)  # raises NotFound
+    timeline = list(
+        unit.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.matter_id == matter.id)
+            .order_by(AuditEvent.matter_seq.desc())
+            .limit(TIMELINE_ROWS)
+        )
+    )
+    return MatterView(matter=matter, timeline=timeline)
+
+
+def search_matters(unit: Unit, page: int, per_page: int, *, search: str = "", status: str = "") -> Page:
+    """Matters whose caption or docket number contains the search, newest first."""
+    query = select(Matter).order_by(Matter.id.desc())
+    if search:
+        pattern = f"%{_escape_like(search)}%"
+        query = query.where(
+            or_(Matter.caption.ilike(pattern, escape="\\"), Matter.docket_number.ilike(pattern, escape="\\"))
+        )
+    if status:
+        query = query.where(Matter.status == status)
+    return paginate(unit.session, query, page, per_page)
+
+
+# Data sources ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class SourceView:
+    """A data source with its obligations and a page of its checks, findings and evidence."""
+
+    source: DataSource
+    checks: Page
+
+
+def source_view(unit: Unit, source_id: int, page: int, per_page: int) -> SourceView:
+    """A source, the obligations it satisfies, and a page of checks with findings and evidence."""
+    source = unit.session.scalars(
+        select(DataSource)
+        .where(DataSource.id == source_id)
+        .options(
+            selectinload(DataSource.obligations).selectinload(Obligation.order).selectinload(PreservationOrder.matter),
+            selectinload(DataSource.steward),
+        )
+    ).first()
+    if source is None:
+        source = unit.get(DataSource, source_id)  # raises NotFound
+    query = (
+        select(RetentionCheck)
+        .where(RetentionCheck.data_source_id == source_id)
+        .options(selectinload(RetentionCheck.findings), selectinload(RetentionCheck.evidence))
+        .order_by(RetentionCheck.id.desc())
+    )
+    return SourceView(source=source, checks=paginate(unit.session, query, page, per_page))
+
+
+def search_sources(unit: Unit, page: int, per_page: int, *, search: str = "", status: str = "", kind: str = "") -> Page:
+    """Live data sources whose name or location contains the search, soonest destruction first."""
+    query = (
+        select(DataSource)
+        .where(DataSource.retired_at.is_(None))
+        .order_by(DataSource.earliest_destruction_at.is_(None), DataSource.earliest_destruction_at, DataSource.id)
+    )
+    if search:
+        pattern = f"%{_escape_like(search)}%"
+        query = query.where(
+            or_(DataSource.name.ilike(pattern, escape="\\"), DataSource.location.ilike(pattern, escape="\\"))
+        )
+    if status:
+        query = query.where(DataSource.status == status)
+    if kind:
+        query = query.where(DataSource.kind == kind)
+    return paginate(unit.session, query, page, per_page)
+
+
+def search_custodians(unit: Unit, page: int, per_page: int, *, search: str = "", employment: str = "") -> Page:
+    """Custodians whose name, email or department contains the search, by name."""
+    query = select(Custodian).order_by(Custodian.name, Custodian.id)
+    if search:
+        pattern = f"%{_escape_like(search)}%"
+        query = query.where(
+            or_(
+                Custodian.name.ilike(pattern, escape="\\"),
+                Custodian.email.ilike(pattern, escape="\\"),
+                Custodian.department.ilike(pattern, escape="\\"),
+            )
+        )
+    if employment:
+        query = query.where(Custodian.employment_status == employment)
+    return paginate(unit.session, query, page, per_page)
+
+
+def matter_choices(unit: Unit) -> list[tuple[int, str]]:
+    """Open matters by caption, for a select on a form (capped)."""
+    rows = unit.session.execute(
+        select(Matter.id, Matter.caption).where(Matter.status == "open").order_by(Matter.id.desc()).limit(200)
+    )
+    return [(ident, caption) for ident, caption in rows]
+
+
+# Scheduler and audit ---------------------------------------------------------------------------------
+
+
+@dataclass
+class SchedulerView:
+    """The leader lease, the heartbeat, and recent job runs."""
+
+    lease: SchedulerLease | None
+    heartbeat: SchedulerHeartbeat | None
+    runs: Page
+
+
+def scheduler_view(unit: Unit, page: int, per_page: int, *, job_id: str = "", outcome: str = "") -> SchedulerView:
+    """Who leads the scheduler, its last tick, and a page of runs, newest first."""
+    query = select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc())
+    if job_id:
+        query = query.where(JobRun.job_id == job_id)
+    if outcome:
+        query = query.where(JobRun.outcome == outcome)
+    return SchedulerView(
+        lease=unit.session.get(SchedulerLease, SCHEDULER_LEASE),
+        heartbeat=unit.session.scalars(
+            select(SchedulerHeartbeat).order_by(SchedulerHeartbeat.beat_at.desc()).limit(1)
+        ).first(),
+        runs=paginate(unit.session, query, page, per_page),
+    )
+
+
+@dataclass
+class AuditView:
+    """A page of audit events, newest first, and the latest signed checkpoint."""
+
+    events: Page
+    checkpoint: AuditCheckpoint | None
+
+
+def audit_view(unit: Unit, page: int, per_page: int, *, filters: dict[str, Any]) -> AuditView:
+    """Audit events matching the filters (matter, action, actor, time range), newest first."""
+    query = select(AuditEvent).order_by(AuditEvent.seq.desc())
+    if filters.get("matter_id"):
+        query = query.where(AuditEvent.matter_id == filters["matter_id"])
+    if filters.get("action"):
+        query = query.where(AuditEvent.action == filters["action"])
+    if filters.get("actor"):
+        query = query.where(AuditEvent.actor == filters["actor"])
+    if filters.get("since"):
+        query = query.where(AuditEvent.occurred_at >= filters["since"])
+    if filters.get("until"):
+        query = query.where(AuditEvent.occurred_at < filters["until"])
+    checkpoint = unit.session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1)).first()
+    return AuditView(events=_paginate_events(unit, query, page, per_page), checkpoint=checkpoint)
+
+
+def _paginate_events(unit: Unit, query: Any, page: int, per_page: int) -> Page:
+    """A page of events without counting a million rows: one extra row says whether another page follows."""
+    rows = list(unit.session.scalars(query.limit(per_page + 1).offset((page - 1) * per_page)))
+    # A lower bound of the total: one past this page when another follows, which is all "next" needs.
+    total = (page - 1) * per_page + len(rows)
+    return Page(items=rows[:per_page], total=total, page=page, per_page=per_page)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

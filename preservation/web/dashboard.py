@@ -1,0 +1,154 @@
+"""The overview, alerts, scheduler and audit pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from preservation.db import begin_read_only
+from preservation.domain.vocabulary import AUDIT_ACTIONS, JOB_RUN_OUTCOMES
+from preservation.services import alerts, checkpoints, dashboard
+from preservation.services.audit_export import ExportFilter, stream_export
+from preservation.services.unit import system_clock
+from preservation.web import access
+from preservation.web.forms import ActionForm
+from preservation.web.html import error_page
+from preservation.web.page_format import (
+    PER_PAGE,
+    page_number,
+    query_choice,
+    query_text,
+    status_bars,
+    trend_columns,
+)
+from preservation.web.session import unit_of_work
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.get("/overview")
+@access.readers
+def overview() -> ResponseReturnValue:
+    """What is at risk and when, what is due, who has not acknowledged, and whether the checks run."""
+    unit = unit_of_work()
+    found = dashboard.overview(unit)
+    stale_after = current_app.extensions["preservation"].settings.scheduling.heartbeat_stale_seconds
+    age = (found.now - found.heartbeat.beat_at).total_seconds() if found.heartbeat else None
+    return render_template(
+        "dashboard/overview.html",
+        view=found,
+        bars=status_bars(found.status_counts),
+        columns=trend_columns(found.trend),
+        heartbeat_age=age,
+        heartbeat_stale=age is None or age > stale_after,
+    )
+
+
+@bp.get("/alerts")
+@access.readers
+def alert_list() -> ResponseReturnValue:
+    """Alerts, newest first, filtered by whether someone acknowledged them."""
+    state = query_choice("state", ("open", "acknowledged"))
+    acknowledged = {"open": False, "acknowledged": True}.get(state)
+    found = alerts.list_alerts(unit_of_work(), page_number(), PER_PAGE, acknowledged=acknowledged)
+    return render_template("dashboard/alerts.html", page=found, state=state, form=ActionForm(formdata=None))
+
+
+@bp.post("/alerts/<int:alert_id>/acknowledge")
+@access.readers
+def acknowledge_alert(alert_id: int) -> ResponseReturnValue:
+    """Record that the signed-in user has read an alert."""
+    unit = unit_of_work()
+    alert, fresh = alerts.acknowledge(unit, alert_id)
+    unit.session.commit()
+    flash(f"Alert “{alert.subject}” acknowledged." if fresh else "That alert was already acknowledged.", "notice")
+    return redirect(url_for("dashboard.alert_list"), 303)
+
+
+@bp.get("/scheduler")
+@access.readers
+def scheduler() -> ResponseReturnValue:
+    """The leader, its heartbeat, and the last job runs."""
+    unit = unit_of_work()
+    outcome = query_choice("outcome", JOB_RUN_OUTCOMES)
+    job_id = query_text("job", 100)
+    found = dashboard.scheduler_view(unit, page_number(), PER_PAGE, job_id=job_id, outcome=outcome)
+    stale_after = current_app.extensions["preservation"].settings.scheduling.heartbeat_stale_seconds
+    now = unit.clock()
+    age = (now - found.heartbeat.beat_at).total_seconds() if found.heartbeat else None
+    return render_template(
+        "dashboard/scheduler.html",
+        view=found,
+        now=now,
+        heartbeat_age=age,
+        heartbeat_stale=age is None or age > stale_after,
+        outcomes=JOB_RUN_OUTCOMES,
+        outcome=outcome,
+        job=job_id,
+    )
+
+
+def _audit_filters() -> dict[str, Any]:
+    matter = query_text("matter", 10)
+    return {
+        "matter_id": int(matter) if matter.isdigit() and 0 < int(matter) < 2**31 else None,
+        "action": query_choice("action", tuple(sorted(AUDIT_ACTIONS))),
+        "actor": query_text("actor", 320),
+        "since": _day(query_text("since", 10)),
+        "until": _day(query_text("until", 10), next_day=True),
+    }
+
+
+def _day(text: str, *, next_day: bool = False) -> dt.datetime | None:
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    moment = dt.datetime.combine(day, dt.time(), dt.UTC)
+    return moment + dt.timedelta(days=1) if next_day else moment
+
+
+@bp.get("/audit")
+@access.roles("auditor", "admin")
+def audit() -> ResponseReturnValue:
+    """Audit events with filters, the latest signed checkpoint, and the export download."""
+    filters = _audit_filters()
+    found = dashboard.audit_view(unit_of_work(), page_number(), PER_PAGE, filters=filters)
+    return render_template(
+        "dashboard/audit.html", view=found, filters=filters, raw=request.args, actions=sorted(AUDIT_ACTIONS)
+    )
+
+
+@bp.get("/audit/export.zip")
+@access.roles("auditor", "admin")
+def audit_export() -> ResponseReturnValue:
+    """The same zip as the API's export, for a signed-in auditor: streamed, up to the latest checkpoint."""
+    filters = _audit_filters()
+    session = current_app.extensions["preservation"].session_factory()
+    try:
+        begin_read_only(session)
+        checkpoint = checkpoints.latest_checkpoint(session)
+        if checkpoint is None:
+            session.close()
+            return error_page(409, "There is no signed checkpoint yet, so there is nothing to export.")
+        wanted = ExportFilter(matter_id=filters["matter_id"], since=filters["since"], until=filters["until"])
+        chunks = stream_export(session, checkpoint, wanted, now=system_clock())
+    except BaseException:
+        session.close()
+        raise
+
+    def body() -> Iterator[bytes]:
+        try:
+            yield from chunks
+        finally:
+            session.close()
+
+    scope = f"matter-{wanted.matter_id}" if wanted.matter_id else "log"
+    name = f"audit-export-{scope}-checkpoint-{checkpoint.id}.zip"
+    return Response(
+        body(), mimetype="application/zip", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )

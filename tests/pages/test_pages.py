@@ -1,0 +1,182 @@
+"""Every page renders for each role allowed to see it, refuses the others, and escapes what people typed."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask.testing import FlaskClient
+
+from preservation.domain.vocabulary import USER_ROLES
+from tests.pages.conftest import SignIn
+from tests.pages.support import HOSTILE, populate
+
+READ_PAGES = (
+    "/overview",
+    "/matters",
+    "/matters/{matter}",
+    "/sources",
+    "/sources/{source}",
+    "/custodians",
+    "/alerts",
+    "/scheduler",
+)
+WRITE_PAGES = (
+    "/matters/new",
+    "/matters/{matter}/edit",
+    "/matters/{matter}/orders/new",
+    "/matters/orders/{order}/edit",
+    "/matters/orders/{order}/obligations/new",
+    "/matters/obligations/{obligation}/edit",
+    "/matters/obligations/{obligation}/sources",
+    "/matters/orders/{order}/holds",
+    "/sources/new",
+    "/sources/{source}/edit",
+    "/custodians/new",
+    "/custodians/{custodian}/edit",
+)
+AUDIT_PAGES = ("/audit",)
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def _csrf(client: FlaskClient, path: str) -> str:
+    found = _CSRF.search(client.get(path).get_data(as_text=True))
+    assert found, path
+    return found.group(1)
+
+
+@pytest.mark.parametrize("role", USER_ROLES)
+def test_every_page_answers_each_role_as_its_rule_says(sign_in_as: SignIn, database_url: str, role: str) -> None:
+    ids = populate(database_url, 2)
+    client = sign_in_as(role)
+    allowed = {
+        **dict.fromkeys(READ_PAGES, True),
+        **dict.fromkeys(WRITE_PAGES, role in {"admin", "counsel"}),
+        **dict.fromkeys(AUDIT_PAGES, role in {"auditor", "admin"}),
+    }
+    for template, may in allowed.items():
+        path = template.format(**ids)
+        response = client.get(path)
+        assert response.status_code == (200 if may else 403), (path, response.status_code)
+        assert response.mimetype == "text/html"
+
+
+def test_pages_send_anonymous_visitors_to_sign_in(client: FlaskClient) -> None:
+    for path in ("/overview", "/matters", "/sources", "/alerts", "/scheduler", "/audit", "/matters/new"):
+        response = client.get(path)
+        assert response.status_code == 303
+        assert "/auth/sign-in" in response.headers["Location"]
+
+
+def test_the_front_door_sends_browsers_to_the_overview_and_api_clients_json(client: FlaskClient) -> None:
+    browser = client.get("/", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert browser.status_code == 303
+    assert browser.headers["Location"].endswith("/overview")
+    assert client.get("/").json["api"] == "/api/v1"  # type: ignore[index]
+    assert client.get("/", headers={"Accept": "application/json"}).json["api"] == "/api/v1"  # type: ignore[index]
+    assert client.get("/livez").json == {"status": "ok"}
+
+
+def test_overview_shows_the_risk_with_a_countdown_and_status_in_words(sign_in_as: SignIn, database_url: str) -> None:
+    populate(database_url, 1)
+    page = sign_in_as("viewer").get("/overview").get_data(as_text=True)
+    assert "Logs bucket 0" in page
+    assert "in 11 days" in page or "in 12 days" in page
+    assert '<span class="badge warn">at risk</span>' in page
+    assert "Pat 0" in page  # notified ten days ago, not acknowledged
+    assert "Obligation 0 due" in page
+    assert "<svg" in page
+    assert "Data sources by status" in page
+    assert "alive" in page
+    assert "<script" not in page
+
+
+def test_names_people_typed_are_escaped_on_every_page(sign_in_as: SignIn, database_url: str) -> None:
+    ids = populate(database_url, 1, caption=HOSTILE)
+    client = sign_in_as("admin")
+    for template in (*READ_PAGES, *WRITE_PAGES, *AUDIT_PAGES):
+        page = client.get(template.format(**ids)).get_data(as_text=True)
+        assert "<script>" not in page, template
+    assert "&lt;script&gt;" in client.get(f"/matters/{ids['matter']}").get_data(as_text=True)
+
+
+def test_validation_messages_sit_beside_their_fields(sign_in_as: SignIn, database_url: str) -> None:
+    ids = populate(database_url, 1)
+    client = sign_in_as("counsel")
+    path = f"/matters/{ids['matter']}/orders/new"
+    response = client.post(
+        path,
+        data={
+            "csrf_token": _csrf(client, path),
+            "kind": "court_order",
+            "title": "Order with dates out of order",
+            "signed_on": "2026-03-10",
+            "entered_on": "2026-03-01",
+        },
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert re.search(r'id="entered_on-error">[^<]+<|id="signed_on-error">[^<]+<', page), page
+    missing = client.post("/matters/new", data={"csrf_token": _csrf(client, "/matters/new"), "caption": ""})
+    assert 'id="caption-error"' in missing.get_data(as_text=True)
+    bad = client.post(
+        "/sources/new",
+        data={"csrf_token": _csrf(client, "/sources/new"), "name": "x", "kind": "s3", "location": "not-a-bucket"},
+    )
+    assert 'id="location-error"' in bad.get_data(as_text=True)
+
+
+def test_forms_create_and_edit_records(sign_in_as: SignIn, database_url: str) -> None:
+    client = sign_in_as("counsel")
+    created = client.post(
+        "/matters/new",
+        data={"csrf_token": _csrf(client, "/matters/new"), "caption": "Doe v. Roe", "status": "open"},
+    )
+    assert created.status_code == 303
+    matter_path = created.headers["Location"]
+    assert "Doe v. Roe" in client.get(matter_path).get_data(as_text=True)
+    order_path = f"{matter_path}/orders/new"
+    dates = {"signed_on": "2026-01-02", "filed_on": "2026-01-03", "entered_on": "2026-01-04"}
+    order = client.post(
+        order_path,
+        data={"csrf_token": _csrf(client, order_path), "kind": "stipulation", "title": "Stipulated order", **dates},
+    )
+    assert order.status_code == 303
+    page = client.get(matter_path).get_data(as_text=True)
+    assert "Stipulated order" in page
+    assert "filed 2026-01-03" in page
+    found = client.get("/matters?q=doe").get_data(as_text=True)
+    assert "Doe v. Roe" in found
+    assert "Doe v. Roe" not in client.get("/matters?q=nothing-like-it").get_data(as_text=True)
+
+
+def test_an_alert_is_acknowledged_from_its_page(sign_in_as: SignIn, database_url: str) -> None:
+    populate(database_url, 1)
+    client = sign_in_as("viewer")
+    page = client.get("/alerts?state=open").get_data(as_text=True)
+    action = re.search(r'action="(/alerts/\d+/acknowledge)"', page)
+    assert action
+    done = client.post(action.group(1), data={"csrf_token": _csrf(client, "/alerts")})
+    assert done.status_code == 303
+    assert "by user:viewer@example.com" in client.get("/alerts").get_data(as_text=True)
+    assert "Due soon 0" not in client.get("/alerts?state=open").get_data(as_text=True)
+
+
+def test_lists_paginate(sign_in_as: SignIn, database_url: str) -> None:
+    populate(database_url, 27)
+    client = sign_in_as("viewer")
+    first = client.get("/matters").get_data(as_text=True)
+    assert "Page 1 of 2 (27 in all)" in first
+    second = client.get("/matters?page=2").get_data(as_text=True)
+    assert "Page 2 of 2" in second
+    assert 'rel="prev"' in second
+
+
+def test_audit_page_shows_events_and_the_export_needs_a_checkpoint(sign_in_as: SignIn, database_url: str) -> None:
+    ids = populate(database_url, 1)
+    client = sign_in_as("auditor")
+    page = client.get(f"/audit?matter={ids['matter']}&action=order.created").get_data(as_text=True)
+    assert "order.created" in page
+    assert "matter.created</td>" not in page
+    assert "no signed checkpoint yet" in page
+    assert client.get("/audit/export.zip").status_code == 409
