@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 GENESIS_HASH = "0" * 64
 # The string encoder json.dumps(ensure_ascii=False) itself uses (the C one when available).
-_encode_string = json.encoder.encode_basestring
+encode_string = json.encoder.encode_basestring
 _EVENT_TEMPLATE = (
     '{"action":%s,"actor":%s,"details":%s,"matter_id":%s,"matter_prev_hash":%s,"matter_seq":%s,'
     '"occurred_at":%s,"prev_hash":%s,"seq":%d,"subject_id":%s,"subject_type":%s}'
@@ -106,17 +106,17 @@ def event_text(event: StoredEvent) -> str:
     guarantees; a details column rewritten in any other spelling gives other bytes, so a hash mismatch.
     """
     return _EVENT_TEMPLATE % (
-        _encode_string(event.action),
-        _encode_string(event.actor),
+        encode_string(event.action),
+        encode_string(event.actor),
         event.details,
         "null" if event.matter_id is None else event.matter_id,
-        "null" if event.matter_prev_hash is None else _encode_string(event.matter_prev_hash),
+        "null" if event.matter_prev_hash is None else encode_string(event.matter_prev_hash),
         "null" if event.matter_seq is None else event.matter_seq,
-        _encode_string(event.occurred_at),
-        _encode_string(event.prev_hash),
+        encode_string(event.occurred_at),
+        encode_string(event.prev_hash),
         event.seq,
-        _encode_string(event.subject_id),
-        _encode_string(event.subject_type),
+        encode_string(event.subject_id),
+        encode_string(event.subject_type),
     )
 
 

@@ -15,22 +15,21 @@ as they come, so memory does not grow with the log; only events up to the checkp
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
+import tempfile
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
-from preservation.domain.audit_chain import StoredEvent, event_text, format_timestamp
+from preservation.domain.audit_chain import StoredEvent, encode_string, event_text, format_timestamp
+from preservation.domain.audit_csv import csv_header, csv_lines
 from preservation.domain.checkpoints import Checkpoint, VerifierKey, parse_checkpoint
-from preservation.domain.export_verifier import CSV_COLUMNS, FORMULA_STARTS
 from preservation.models import AuditCheckpoint
 from preservation.services.audit_rows import position_bounds, read_batches
 
@@ -51,33 +50,9 @@ class ExportFilter:
     until: dt.datetime | None = None
 
 
-def neutralise(cell: str) -> str:
-    """A CSV cell a spreadsheet will not run as a formula: one starting with = + - @ tab or CR gets a '."""
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
-
-
-def csv_row(event: StoredEvent) -> list[str]:
-    """The events.csv row of an event (the verifier derives the same row from events.jsonl)."""
-    cells = (
-        str(event.seq),
-        event.occurred_at,
-        event.actor,
-        event.action,
-        event.subject_type,
-        event.subject_id,
-        "" if event.matter_id is None else str(event.matter_id),
-        "" if event.matter_seq is None else str(event.matter_seq),
-        event.details,
-        event.prev_hash,
-        event.matter_prev_hash or "",
-        event.hash,
-    )
-    return [neutralise(cell) for cell in cells]
-
-
 def export_line(event: StoredEvent) -> str:
     """One line of events.jsonl: the exact hashed JSON and the stored hash beside it."""
-    return f'{{"event":{event_text(event)},"hash":{json.dumps(event.hash)}}}\n'
+    return f'{{"event":{event_text(event)},"hash":{encode_string(event.hash)}}}\n'
 
 
 def verifier_source() -> bytes:
@@ -140,7 +115,11 @@ def plan_export(session: Session, state: Checkpoint, wanted: ExportFilter) -> _P
 def stream_export(
     session: Session, checkpoint: AuditCheckpoint, wanted: ExportFilter, *, now: dt.datetime
 ) -> Iterator[bytes]:
-    """The export zip, chunk by chunk."""
+    """The export zip, chunk by chunk.
+
+    One pass over the chosen events writes events.jsonl into the zip and events.csv into a temporary
+    file on disk, copied in after proof.jsonl: the events are read once and never held in memory.
+    """
     state = unverified_state(checkpoint)
     plan = plan_export(session, state, wanted)
     stamp = now.astimezone(dt.UTC).timetuple()[:6]
@@ -152,65 +131,57 @@ def stream_export(
         info.external_attr = 0o644 << 16
         return info
 
-    def small_file(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
-        archive.writestr(entry(name), data)
-        files[name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    def member(archive: zipfile.ZipFile, name: str, pieces: Iterator[tuple[bytes, int]]) -> Iterator[bytes]:
+        digest, size, count = hashlib.sha256(), 0, 0
+        with archive.open(entry(name), "w", force_zip64=True) as handle:
+            for data, events in pieces:
+                handle.write(data)
+                digest.update(data)
+                size, count = size + len(data), count + events
+                if sink.size >= CHUNK_BYTES:
+                    yield sink.take()
+        files[name] = {"sha256": digest.hexdigest(), "bytes": size, "rows" if name.endswith(".csv") else "lines": count}
 
-    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:
-        small_file(archive, "checkpoint.txt", checkpoint.note.encode())
-        small_file(archive, "verify.py", verifier_source())
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive, tempfile.TemporaryFile() as spool:
+        for name, data in (("checkpoint.txt", checkpoint.note.encode()), ("verify.py", verifier_source())):
+            archive.writestr(entry(name), data)
+            files[name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
         yield sink.take()
-        selected = [(plan.first, plan.last)]
-        for name, ranges, render, counted in (
-            ("events.jsonl", selected, _jsonl, "lines"),
-            ("proof.jsonl", plan.proof_ranges(), _jsonl, "lines"),
-            ("events.csv", selected, _csv, "rows"),
-        ):
-            digest, size, count = hashlib.sha256(), 0, 0
-            with archive.open(entry(name), "w", force_zip64=True) as member:
-                for data, events in _rendered(session, ranges, wanted.matter_id, render, header=name == "events.csv"):
-                    member.write(data)
-                    digest.update(data)
-                    size, count = size + len(data), count + events
-                    if sink.size >= CHUNK_BYTES:
-                        yield sink.take()
-            files[name] = {"sha256": digest.hexdigest(), "bytes": size, counted: count}
-        archive.writestr(
-            entry("manifest.json"), _manifest(checkpoint, state=state, plan=plan, wanted=wanted, files=files, now=now)
-        )
+        spool.write(csv_header().encode())
+        csv_rows = 0
+
+        def selected() -> Iterator[tuple[bytes, int]]:
+            nonlocal csv_rows
+            for batch in _batches(session, [(plan.first, plan.last)], wanted.matter_id):
+                spool.write(csv_lines(batch).encode())
+                csv_rows += len(batch)
+                yield _jsonl(batch), len(batch)
+
+        yield from member(archive, "events.jsonl", selected())
+        proof = ((_jsonl(batch), len(batch)) for batch in _batches(session, plan.proof_ranges(), wanted.matter_id))
+        yield from member(archive, "proof.jsonl", proof)
+        spool.seek(0)
+        yield from member(archive, "events.csv", _spooled(spool, csv_rows))
+        manifest = _manifest(checkpoint, state=state, plan=plan, wanted=wanted, files=files, now=now)
+        archive.writestr(entry("manifest.json"), manifest)
     yield sink.take()
 
 
-def _rendered(
-    session: Session,
-    ranges: list[tuple[int, int]],
-    matter_id: int | None,
-    render: Callable[[list[StoredEvent]], bytes],
-    *,
-    header: bool,
-) -> Iterator[tuple[bytes, int]]:
-    """A member's bytes, a batch at a time, with how many events each piece holds."""
-    if header:
-        yield _csv_text([list(CSV_COLUMNS)]).encode(), 0
+def _batches(session: Session, ranges: list[tuple[int, int]], matter_id: int | None) -> Iterator[list[StoredEvent]]:
     for first, last in ranges:
-        if first > last:
-            continue
-        for batch in read_batches(session, first=first, last=last, matter_id=matter_id):
-            yield render(batch), len(batch)
+        if first <= last:
+            yield from read_batches(session, first=first, last=last, matter_id=matter_id)
+
+
+def _spooled(spool: IO[bytes], rows: int) -> Iterator[tuple[bytes, int]]:
+    """The spooled CSV in chunks; the row count goes with the last one."""
+    while chunk := spool.read(CHUNK_BYTES):
+        yield chunk, 0
+    yield b"", rows
 
 
 def _jsonl(batch: list[StoredEvent]) -> bytes:
     return "".join(map(export_line, batch)).encode()
-
-
-def _csv_text(rows: list[list[str]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
-    return buffer.getvalue()
-
-
-def _csv(batch: list[StoredEvent]) -> bytes:
-    return _csv_text([csv_row(event) for event in batch]).encode()
 
 
 def _timestamp(moment: dt.datetime | None) -> str | None:

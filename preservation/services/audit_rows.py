@@ -13,26 +13,19 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from preservation.domain.audit_chain import StoredEvent, format_timestamp
+from preservation.domain.audit_chain import StoredEvent
 from preservation.models import AuditEvent
 
 BATCH = 10_000
 
 
 def _occurred_at(session: Session) -> ColumnElement[Any]:
-    # SQLite stores the text 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC); reading it as text skips a parse and a format.
+    """occurred_at spelled by the database as it is hashed: UTC, microseconds, Z."""
     if session.get_bind().dialect.name == "sqlite":
-        return type_coerce(AuditEvent.occurred_at, String())
-    return AuditEvent.occurred_at.expression
-
-
-def _spell(value: str | dt.datetime) -> str:
-    """occurred_at as it is hashed: UTC, microseconds, Z."""
-    if isinstance(value, str):
-        if len(value) == 26:
-            return f"{value[:10]}T{value[11:]}Z"
-        return format_timestamp(dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC))
-    return format_timestamp(value)
+        # Stored as the text 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC; any other spelling fails its hash check.
+        stored = type_coerce(AuditEvent.occurred_at, String())
+        return func.substr(stored, 1, 10) + "T" + func.substr(stored, 12) + "Z"
+    return func.to_char(func.timezone("UTC", AuditEvent.occurred_at), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
 
 
 def _query(session: Session) -> Select[Any]:
@@ -71,13 +64,13 @@ def read_batches(
     if last is not None:
         query = query.where(position <= last)
     after = first - 1
+    # Core execution on the session's connection: plain rows, none of the ORM's per-row bookkeeping.
+    connection = session.connection()
     while True:
-        rows = session.execute(query.where(position > after)).all()
+        rows = connection.execute(query.where(position > after)).all()
         if not rows:
             return
-        events = [
-            StoredEvent(r[0], _spell(r[1]), r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11]) for r in rows
-        ]
+        events = list(map(StoredEvent._make, rows))
         yield events
         if len(rows) < batch:
             return

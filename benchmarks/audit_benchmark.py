@@ -1,0 +1,353 @@
+"""Audit trail benchmarks: export and verification of 1,000,000 events on SQLite; chained appends on PostgreSQL.
+
+Prints, measured in one run on one machine:
+
+  export   the auditor's export of N events vs `sqlite3 -csv` dumping the same table       target <= 3x
+  verify   `audit verify` over N events vs hashing the same canonical bytes with hashlib   target <= 2x
+  memory   peak RSS of export and of verify at N events vs N/10                           target <= 1.2x
+  appends  chained appends vs plain inserts into audit_events, 8 writers, PostgreSQL      target >= 30%
+
+The hashlib baseline is taken two ways and both are printed: the canonical bytes read from the
+export's events.jsonl and hashed (hashing alone), and the rows read from the database, their canonical
+bytes built and hashed (everything verify does except the checks). The stand-alone verify.py is timed
+against the first. Data is seeded with bulk inserts, the chain computed in Python, and kept in
+--data-dir between runs. Every measured step runs in a fresh process; its peak RSS comes from wait4().
+Needs the sqlite3 command-line shell (apt-get install sqlite3) and, for appends, a PostgreSQL server.
+
+    python benchmarks/audit_benchmark.py [--events 1000000] [--data-dir DIR] [--skip-postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import random
+import secrets
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+import zipfile
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from preservation import migrate
+from preservation.adapters.signing import generate_key_file, load_signer
+from preservation.db import begin_read_only, make_engine, make_session_factory
+from preservation.domain.audit_chain import GENESIS_HASH, StoredEvent, event_text
+from preservation.domain.checkpoints import checkpoint_body, sign_note, verifier_key
+from preservation.domain.vocabulary import AUDIT_ACTIONS
+
+POSTGRES_URL = os.environ.get("PRESERVATION_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+ACTORS = ("user:counsel@example.org", "user:paralegal@example.org", "cli:seed-demo", "job:retention-check")
+INSERT = (
+    "INSERT INTO audit_events (seq, occurred_at, actor, action, subject_type, subject_id, matter_id, matter_seq,"
+    " details, prev_hash, matter_prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+# Seeding -------------------------------------------------------------------------------------------------
+
+
+def seed(path: Path, count: int, key_path: Path) -> None:
+    """A migrated SQLite file with count chained events over 200 matters (a fifth outside any) and a checkpoint."""
+    if path.exists():
+        with sqlite3.connect(path) as connection:
+            if connection.execute("SELECT count(*) FROM audit_checkpoints").fetchone()[0] == 1:
+                return
+        path.unlink()
+    migrate.upgrade(f"sqlite:///{path}")
+    rng = random.Random(count)
+    actions = sorted(AUDIT_ACTIONS)
+    previous, heads = GENESIS_HASH, {}
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA synchronous=OFF")
+    rows: list[tuple[Any, ...]] = []
+    started = time.perf_counter()
+    for seq in range(1, count + 1):
+        matter = rng.randint(1, 200) if rng.random() < 0.8 else None
+        matter_seq, matter_previous = heads.get(matter, (0, GENESIS_HASH)) if matter else (None, None)
+        at = START + dt.timedelta(milliseconds=250 * seq)
+        action = rng.choice(actions)
+        details = json.dumps(
+            {"field": "status", "from": "open", "to": "in_progress", "note": f"checked by custodian {seq % 977}"},
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        event = StoredEvent(
+            seq,
+            at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            rng.choice(ACTORS),
+            action,
+            action.split(".")[0],
+            str(rng.randint(1, 50_000)),
+            matter,
+            None if matter_seq is None else matter_seq + 1,
+            details,
+            previous,
+            matter_previous,
+            "",
+        )
+        digest = hashlib.sha256(event_text(event).encode()).hexdigest()
+        rows.append((seq, at.strftime("%Y-%m-%d %H:%M:%S.%f"), *event[2:11], digest))
+        previous = digest
+        if matter:
+            heads[matter] = ((matter_seq or 0) + 1, digest)
+        if len(rows) == 50_000:
+            connection.executemany(INSERT, rows)
+            rows.clear()
+    connection.executemany(INSERT, rows)
+    signer = load_signer(key_path)
+    note = sign_note(checkpoint_body(signer.name, count, previous, "2026-11-28T00:00:00.000000Z", heads), signer)
+    connection.execute(
+        "INSERT INTO audit_checkpoints (created_at, tree_size, head_hash, public_key, note) VALUES (?, ?, ?, ?, ?)",
+        ("2026-11-28 00:00:00.000000", count, previous, str(verifier_key(signer)), note),
+    )
+    connection.commit()
+    connection.execute("VACUUM")
+    connection.close()
+    print(f"  seeded {count:,} events in {time.perf_counter() - started:.1f} s: {path}", flush=True)
+
+
+# The measured steps, each run in its own process ----------------------------------------------------------
+
+
+def child(step: str, source: str, target: str) -> None:
+    """One measured step; prints the seconds it took, excluding interpreter start-up and imports."""
+    started = time.perf_counter()
+    if step == "export":
+        from preservation.services import checkpoints  # noqa: PLC0415 (imported inside the measured process)
+        from preservation.services.audit_export import ExportFilter, stream_export  # noqa: PLC0415
+
+        engine = make_engine(source)
+        with make_session_factory(engine)() as session, open(target, "wb") as handle:
+            begin_read_only(session)
+            checkpoint = checkpoints.latest_checkpoint(session)
+            if checkpoint is None:
+                raise RuntimeError("the benchmark database has no checkpoint")
+            for chunk in stream_export(session, checkpoint, ExportFilter(), now=START):
+                handle.write(chunk)
+    elif step == "verify":
+        from preservation.domain.checkpoints import VerifierKey  # noqa: PLC0415
+        from preservation.services.checkpoints import verify_log  # noqa: PLC0415
+
+        engine = make_engine(source)
+        with make_session_factory(engine)() as session:
+            begin_read_only(session)
+            verdict = verify_log(session, VerifierKey.parse(target))
+        if not verdict.intact:
+            raise RuntimeError(f"the benchmark log does not verify: {verdict.problem}")
+    elif step == "hash-db":
+        from preservation.services.audit_rows import read_batches  # noqa: PLC0415
+
+        engine = make_engine(source)
+        with make_session_factory(engine)() as session:
+            begin_read_only(session)
+            for batch in read_batches(session):
+                for event in batch:
+                    hashlib.sha256(event_text(event).encode()).hexdigest()
+    elif step == "hash-jsonl":
+        sha256 = hashlib.sha256
+        with open(source, "rb") as lines:
+            for line in lines:
+                # The exact canonical bytes: {"event": ... ,"hash":"<64 hex>"}\n
+                sha256(line[9:-76]).hexdigest()
+    print(json.dumps({"seconds": time.perf_counter() - started}))
+
+
+def measure(command: list[str]) -> tuple[float, float, int]:
+    """Wall seconds, the seconds the step reported (or wall), and the process's peak RSS in MB."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # noqa: S603
+    _pid, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    out = process.stdout.read().decode() if process.stdout else ""
+    err = process.stderr.read().decode() if process.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{command[:4]} failed: {out[-2000:]} {err[-2000:]}")
+    try:
+        reported = float(json.loads(out.strip().splitlines()[-1])["seconds"])
+    except (ValueError, IndexError, KeyError):
+        reported = wall
+    return wall, reported, usage.ru_maxrss // 1024
+
+
+def step_command(step: str, source: str, target: str) -> list[str]:
+    return [sys.executable, __file__, "--child", step, source, target]
+
+
+def sqlite_dump(path: Path, out: Path) -> float:
+    started = time.perf_counter()
+    with out.open("wb") as handle:
+        subprocess.run(  # noqa: S603
+            ["sqlite3", "-csv", str(path), "SELECT * FROM audit_events"],  # noqa: S607
+            stdout=handle,
+            check=True,
+        )
+    return time.perf_counter() - started
+
+
+# Appends on PostgreSQL ------------------------------------------------------------------------------------
+
+
+def appender(url: str, chained: bool, writer: int, count: int, start_at: float) -> tuple[int, float]:
+    """One writer: count appends, each its own transaction, from start_at; (appends, finish time)."""
+    from preservation.models import AuditEvent  # noqa: PLC0415
+    from preservation.services import audit  # noqa: PLC0415
+    from preservation.services.unit import Unit  # noqa: PLC0415
+
+    engine = make_engine(url, pool_size=1)
+    factory = make_session_factory(engine)
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    time.sleep(max(0.0, start_at - time.time()))
+    for index in range(count):
+        with factory() as session:
+            if chained:
+                unit = Unit(session=session, actor="user:bench@example.org")
+                audit.record(unit, "matter.updated", "matter", index, matter_id=writer + 1, details={"i": index})
+            else:
+                now = dt.datetime.now(dt.UTC)
+                session.add(
+                    AuditEvent(
+                        seq=10_000_000 * (writer + 1) + index,
+                        occurred_at=now,
+                        actor="user:bench@example.org",
+                        action="matter.updated",
+                        subject_type="matter",
+                        subject_id=str(index),
+                        matter_id=None,
+                        matter_seq=None,
+                        details=json.dumps({"i": index}),
+                        prev_hash=secrets.token_hex(32),
+                        matter_prev_hash=None,
+                        hash=secrets.token_hex(32),
+                    )
+                )
+            session.commit()
+    engine.dispose()
+    return count, time.time()
+
+
+def append_throughput(url: str, chained: bool, writers: int, per_writer: int) -> float:
+    """Appends per second with writers concurrent processes."""
+    start_at = time.time() + 3.0
+    with ProcessPoolExecutor(max_workers=writers, mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(appender, url, chained, w, per_writer, start_at) for w in range(writers)]
+        results = [future.result() for future in futures]
+    total = sum(count for count, _ in results)
+    return total / (max(finished for _, finished in results) - start_at)
+
+
+def postgres_appends(writers: int, per_writer: int) -> tuple[float, float]:
+    admin_url = make_url(POSTGRES_URL)
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"audit_bench_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate.upgrade(url)
+        chained = append_throughput(url, True, writers, per_writer)
+        plain = append_throughput(url, False, writers, per_writer)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    return chained, plain
+
+
+# The run ------------------------------------------------------------------------------------------------
+
+
+def verdict(ratio: float, target: float, *, at_most: bool = True) -> str:
+    return "meets" if (ratio <= target if at_most else ratio >= target) else "MISSES"
+
+
+def measure_sqlite(folder: Path, count: int, key: Path, public: str) -> dict[str, Any]:
+    """Seed (once) and measure one log size; prints a line of figures."""
+    database = folder / f"audit-{count}.db"
+    seed(database, count, key)
+    url = f"sqlite:///{database}"
+    export = folder / f"export-{count}.zip"
+    got: dict[str, Any] = {"dump": sqlite_dump(database, folder / f"dump-{count}.csv")}
+    got["export"] = measure(step_command("export", url, str(export)))
+    got["dump"] = min(got["dump"], sqlite_dump(database, folder / f"dump-{count}.csv"))
+    unpacked = folder / f"export-{count}"
+    shutil.rmtree(unpacked, ignore_errors=True)
+    with zipfile.ZipFile(export) as archive:
+        archive.extractall(unpacked)
+    got["verify"] = measure(step_command("verify", url, public))
+    got["hash_jsonl"] = measure(step_command("hash-jsonl", str(unpacked / "events.jsonl"), "-"))
+    got["hash_db"] = measure(step_command("hash-db", url, "-"))
+    got["verify_py"] = measure([sys.executable, "-I", "-S", str(unpacked / "verify.py"), str(unpacked)])
+    got["export_mb"] = export.stat().st_size / 1e6
+    print(
+        f"  {count:>9,} events: sqlite3 -csv {got['dump']:.2f} s; export {got['export'][0]:.2f} s "
+        f"({got['export'][1]:.2f} s in-process, {got['export_mb']:.0f} MB, peak RSS {got['export'][2]} MB); "
+        f"verify {got['verify'][1]:.2f} s (peak RSS {got['verify'][2]} MB); hashlib over events.jsonl "
+        f"{got['hash_jsonl'][1]:.2f} s; hashlib over bytes built from the rows {got['hash_db'][1]:.2f} s; "
+        f"verify.py {got['verify_py'][0]:.2f} s",
+        flush=True,
+    )
+    return got
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--data-dir", type=Path, default=Path("/tmp/audit-benchmark"))  # noqa: S108
+    parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--writers", type=int, default=8)
+    parser.add_argument("--appends", type=int, default=300, help="appends per writer")
+    parser.add_argument("--child", nargs=3, metavar=("STEP", "SOURCE", "TARGET"), help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.child:
+        child(*arguments.child)
+        return
+    if shutil.which("sqlite3") is None:
+        sys.exit("needs the sqlite3 command-line shell: apt-get install sqlite3")
+    folder: Path = arguments.data_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    key = folder / "bench.key"
+    if not key.exists():
+        generate_key_file(key, "bench.example/preservation")
+    public = str(verifier_key(load_signer(key)))
+    large, small = arguments.events, arguments.events // 10
+    version = sqlite3.connect(":memory:").execute("SELECT sqlite_version()").fetchone()[0]
+    print(f"audit benchmark: Python {sys.version.split()[0]}, SQLite {version}, {os.cpu_count()} CPUs")
+    little = measure_sqlite(folder, small, key, public)
+    big = measure_sqlite(folder, large, key, public)
+    rows = [
+        ("export / sqlite3 -csv (whole process)", big["export"][0] / big["dump"], 3.0, True),
+        ("export / sqlite3 -csv (export alone)", big["export"][1] / big["dump"], 3.0, True),
+        ("verify / hashlib over bytes from events.jsonl", big["verify"][1] / big["hash_jsonl"][1], 2.0, True),
+        ("verify / hashlib over bytes built from rows", big["verify"][1] / big["hash_db"][1], 2.0, True),
+        ("verify.py / hashlib over bytes from events.jsonl", big["verify_py"][0] / big["hash_jsonl"][1], 2.0, True),
+        (f"export peak RSS {large:,} / {small:,}", big["export"][2] / little["export"][2], 1.2, True),
+        (f"verify peak RSS {large:,} / {small:,}", big["verify"][2] / little["verify"][2], 1.2, True),
+    ]
+    if not arguments.skip_postgres:
+        chained, plain = postgres_appends(arguments.writers, arguments.appends)
+        writers = arguments.writers
+        print(f"  PostgreSQL, {writers} writers: chained {chained:.0f} appends/s, plain {plain:.0f} inserts/s")
+        rows.append(("chained appends / plain inserts", chained / plain, 0.30, False))
+    print("ratios (target):")
+    for label, ratio, target, at_most in rows:
+        sign = "<=" if at_most else ">="
+        print(f"  {label:<50} {ratio:6.2f}  ({sign} {target})  {verdict(ratio, target, at_most=at_most)}")
+
+
+if __name__ == "__main__":
+    main()
