@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from jobs import notices
 from jobs.context import JobContext
 from preservation.domain.alerting import DeliveryFailed
 from preservation.domain.errors import DomainError
@@ -162,10 +163,9 @@ def audit_checkpoint(ctx: JobContext) -> dict[str, Any]:
     return details
 
 
-def custodian_reminders(_ctx: JobContext) -> dict[str, Any]:
-    """Remind custodians who have not acknowledged their hold. Nothing is owed yet: the reminders arrive
-    with the custodian notices, which this reconcile will read once they exist."""
-    return {"reminders_owed": 0}
+def custodian_reminders(ctx: JobContext) -> dict[str, Any]:
+    """Remind custodians who have not acknowledged their holds, escalate, and send the release notices owed."""
+    return notices.custodian_reminders(ctx)
 
 
 def heartbeat(ctx: JobContext) -> dict[str, Any]:

@@ -40,7 +40,7 @@ JOBS: tuple[JobSpec, ...] = (
         "custodian-reminders",
         3600,
         reconcile.custodian_reminders,
-        "remind custodians of unacknowledged holds (nothing owed yet)",
+        "remind custodians of unacknowledged notices, escalate to managers, send release notices owed",
     ),
     JobSpec("heartbeat", 60, reconcile.heartbeat, "record that the scheduler is alive; prune old run records"),
 )

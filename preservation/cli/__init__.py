@@ -15,6 +15,7 @@ from preservation.cli.accounts import tokens_group, users_group
 from preservation.cli.audit import audit_group
 from preservation.cli.checks import attest_command, check_command, preserve_command
 from preservation.cli.common import command_unit, load_settings
+from preservation.cli.custodians import custodians_group
 from preservation.cli.jobs import alerts_group, jobs_group, scheduler_command
 from preservation.domain.errors import DomainError
 from preservation.services import demo, users
@@ -72,6 +73,7 @@ main.add_command(tokens_group)
 
 
 main.add_command(audit_group)
+main.add_command(custodians_group)
 
 
 @main.command("seed-demo")
