@@ -24,7 +24,7 @@ from preservation.web.api.notice_schemas import (
 from preservation.web.notice_pages import notice_policy
 from preservation.web.session import unit_of_work
 
-blp = api_blueprint("notices", "Hold notices to custodians and data stewards, and their acknowledgements.")
+blp = api_blueprint("custodian_notices", "Hold notices to custodians and data stewards, and their acknowledgements.")
 
 
 @blp.route("/notice-templates", methods=["GET"])
