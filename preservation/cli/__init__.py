@@ -17,6 +17,7 @@ from preservation.cli.checks import attest_command, check_command, preserve_comm
 from preservation.cli.common import command_unit, load_settings
 from preservation.cli.custodians import custodians_group
 from preservation.cli.jobs import alerts_group, jobs_group, scheduler_command
+from preservation.cli.scale import seed_scale_command
 from preservation.domain.errors import DomainError
 from preservation.services import demo, users
 
@@ -34,6 +35,7 @@ main.add_command(attest_command)
 main.add_command(scheduler_command)
 main.add_command(jobs_group)
 main.add_command(alerts_group)
+main.add_command(seed_scale_command)
 
 
 @main.group()

@@ -129,3 +129,34 @@ def populate(database_url: str, copies: int, *, caption: str = "Acme v. Widget")
             session.add(SchedulerHeartbeat(name="scheduler", holder="host-1", beat_at=now))
         session.commit()
     return ids
+
+
+def grow_matter(database_url: str, ids: dict[str, int], copies: int) -> None:
+    """Give one matter more orders, obligations, linked sources and custodians, and its source more checks."""
+    now = system_clock()
+    with open_session(database_url) as session:
+        unit = Unit(session=session, actor="user:setup@example.com")
+        for index in range(copies):
+            order = orders.create_order(unit, ids["matter"], {"kind": "litigation_hold", "title": f"Hold {index}"})
+            obligation = orders.create_obligation(unit, order.id, {"description": f"Mail {index}"})
+            source = sources.create_data_source(
+                unit, {"name": f"Mail archive {index}", "kind": "s3", "location": f"s3://mail-{index}/"}
+            )
+            orders.link_data_source(unit, obligation.id, source.id)
+            orders.link_data_source(unit, ids["obligation"], source.id)
+            person = custodians.create_custodian(unit, {"name": f"Lee {index}", "email": f"lee{index}@example.com"})
+            custodians.place_custodian_hold(unit, order.id, person.id)
+            check = RetentionCheck(
+                data_source_id=ids["source"],
+                kind="s3",
+                actor="scheduler",
+                started_at=now,
+                finished_at=now,
+                status="at_risk",
+                summary={},
+            )
+            check.findings = [
+                CheckFinding(code="c", severity="high", message="m", examples=[], details={}) for _ in range(3)
+            ]
+            session.add(check)
+        session.commit()
