@@ -33,6 +33,7 @@ KNOWN_VARIABLES: tuple[str, ...] = (
     "SIGNIN_WINDOW_MINUTES",
     "SIGNIN_LOCKOUT_MINUTES",
     "PROXY_HOPS",
+    "MFA_REQUIRED_ROLES",
     "AUDIT_SIGNING_KEY",
     "AUDIT_ANCHOR",
     "AUDIT_ANCHOR_RETENTION_DAYS",
@@ -73,6 +74,8 @@ class Settings:
     signin_lockout_minutes: int = 15
     # Reverse proxies in front of the app whose X-Forwarded-For and X-Forwarded-Proto are trusted.
     proxy_hops: int = 0
+    # Roles that must set up a second factor before using the pages; only a local demo should empty it.
+    mfa_required_roles: frozenset[str] = frozenset({"admin", "counsel"})
     # Audit checkpoints: the Ed25519 key file that signs them, and an optional S3 Object Lock copy of each.
     audit_signing_key: Path | None = None
     audit_anchor: str | None = None
@@ -107,6 +110,7 @@ class Settings:
             instance_path=instance_path,
             log_level=log_level,
             log_format=_log_format(env),
+            mfa_required_roles=_roles(env, "MFA_REQUIRED_ROLES", frozenset({"admin", "counsel"})),
             max_body_bytes=_positive_int(env, "MAX_BODY_BYTES", 1024 * 1024),
             db_pool_size=_positive_int(env, "DB_POOL_SIZE", 5),
             sqlite_busy_timeout_seconds=float(_positive_int(env, "SQLITE_BUSY_TIMEOUT_SECONDS", 30)),
@@ -189,3 +193,14 @@ def _log_format(env: Mapping[str, str]) -> str:
     if value not in {"text", "json"}:
         raise SettingsError("PRESERVATION_LOG_FORMAT must be text or json")
     return value
+
+
+def _roles(env: Mapping[str, str], name: str, default: frozenset[str]) -> frozenset[str]:
+    raw = env.get(PREFIX + name)
+    if raw is None:
+        return default
+    roles = frozenset(part.strip() for part in raw.split(",") if part.strip())
+    unknown = roles - {"admin", "counsel", "viewer", "auditor"}
+    if unknown:
+        raise SettingsError(f"{PREFIX}{name}: unknown role(s) {', '.join(sorted(unknown))}")
+    return roles

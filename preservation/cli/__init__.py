@@ -16,6 +16,7 @@ from preservation.cli.audit import audit_group
 from preservation.cli.checks import attest_command, check_command, preserve_command
 from preservation.cli.common import command_unit, load_settings
 from preservation.cli.custodians import custodians_group
+from preservation.cli.demo import demo_command
 from preservation.cli.jobs import alerts_group, jobs_group, scheduler_command
 from preservation.cli.scale import seed_scale_command
 from preservation.domain.errors import DomainError
@@ -75,6 +76,7 @@ main.add_command(tokens_group)
 
 
 main.add_command(audit_group)
+main.add_command(demo_command)
 main.add_command(custodians_group)
 
 

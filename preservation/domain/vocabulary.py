@@ -34,7 +34,6 @@ USER_ROLES = ("admin", "counsel", "viewer", "auditor")
 READ_ROLES = frozenset(USER_ROLES)
 WRITE_ROLES = frozenset({"admin", "counsel"})
 # Roles that must confirm a TOTP authenticator before they may do anything else on the pages.
-MFA_REQUIRED_ROLES = frozenset({"admin", "counsel"})
 
 # Every audit event names one of these; a new kind of change adds its action here first.
 AUDIT_ACTIONS = frozenset(

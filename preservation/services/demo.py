@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -12,6 +13,55 @@ from preservation.services.unit import Unit
 
 DOCKET_NUMBER = "3:17-cv-02366-BAS-KSC"
 ILLUSTRATIVE = "(illustrative: invented for the demo, not from the court record)"
+
+
+@dataclass(frozen=True)
+class DemoStorage:
+    """One invented system holding a port's recordings, in the state the demo shows."""
+
+    port: str
+    name: str
+    kind: str
+    location: str
+    retention_days: int
+    description: str
+
+
+# `preservation demo` builds these on a local S3 and Logs endpoint in exactly the states described.
+DEMO_STORAGE = (
+    DemoStorage(
+        "San Ysidro",
+        "San Ysidro POE video archive",
+        "s3",
+        "s3://poe-video-san-ysidro/recordings/",
+        30,
+        "Object Lock on, a legal hold on every recording: preserved.",
+    ),
+    DemoStorage(
+        "Otay Mesa",
+        "Otay Mesa POE video archive",
+        "s3",
+        "s3://poe-video-otay-mesa/recordings/",
+        30,
+        "A 30-day expiration rule and no Object Lock: the overwrite loop still runs.",
+    ),
+    DemoStorage(
+        "Calexico",
+        "Calexico POE video archive",
+        "s3",
+        "s3://poe-video-calexico/recordings/",
+        30,
+        "Protected only by GOVERNANCE-mode retention, which an administrator can lift.",
+    ),
+    DemoStorage(
+        "Calexico",
+        "Calexico POE audio gateway logs",
+        "cloudwatch_logs",
+        "/poe/calexico/audio-gateway",
+        14,
+        "A log group kept for 14 days.",
+    ),
+)
 
 
 def seed_demo(unit: Unit) -> Matter:
@@ -67,13 +117,8 @@ def seed_demo(unit: Unit) -> Matter:
         )
         custodians.place_custodian_hold(unit, order.id, stewards[port].id, role="data_steward")
 
-    port_sources = {
-        "San Ysidro": ("s3", "s3://poe-video-san-ysidro/recordings/", 30),
-        "Otay Mesa": ("s3", "s3://poe-video-otay-mesa/recordings/", 30),
-        "Calexico": ("cloudwatch_logs", "/poe/calexico/audio-gateway", 14),
-    }
-    for port, (kind, location, retention_days) in port_sources.items():
-        obligation = orders.create_obligation(
+    obligations = {
+        port: orders.create_obligation(
             unit,
             order.id,
             {
@@ -82,19 +127,23 @@ def seed_demo(unit: Unit) -> Matter:
                 "status": "open",
             },
         )
+        for port in ("San Ysidro", "Otay Mesa", "Calexico")
+    }
+    for storage in DEMO_STORAGE:
         source = sources.create_data_source(
             unit,
             {
-                "name": f"{port} POE recordings {ILLUSTRATIVE}",
-                "kind": kind,
-                "location": location,
+                "name": f"{storage.name} {ILLUSTRATIVE}",
+                "kind": storage.kind,
+                "location": storage.location,
                 "region": "us-west-2",
-                "steward_id": stewards[port].id,
-                "natural_retention_days": retention_days,
+                "description": storage.description,
+                "steward_id": stewards[storage.port].id,
+                "natural_retention_days": storage.retention_days,
                 "check_interval_hours": 6,
             },
         )
-        orders.link_data_source(unit, obligation.id, source.id)
+        orders.link_data_source(unit, obligations[storage.port].id, source.id)
 
     legacy = sources.create_data_source(
         unit,
@@ -106,8 +155,7 @@ def seed_demo(unit: Unit) -> Matter:
             "natural_retention_days": 30,
         },
     )
-    first_obligation = order.obligations[0]
-    orders.link_data_source(unit, first_obligation.id, legacy.id)
+    orders.link_data_source(unit, obligations["San Ysidro"].id, legacy.id)
     orders.create_obligation(
         unit,
         order.id,

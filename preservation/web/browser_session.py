@@ -11,7 +11,6 @@ import time
 
 from flask import current_app, session
 
-from preservation.domain.vocabulary import MFA_REQUIRED_ROLES
 from preservation.models import User, UserSession
 from preservation.services import accounts, signin
 from preservation.services.accounts import SessionLimits
@@ -48,8 +47,9 @@ def throttle_policy() -> ThrottlePolicy:
 
 
 def needs_mfa_enrolment(user: User) -> bool:
-    """Admins and counsel must set up an authenticator before anything else."""
-    return user.role in MFA_REQUIRED_ROLES and not user.has_mfa
+    """Admins and counsel (PRESERVATION_MFA_REQUIRED_ROLES) must set up an authenticator before anything else."""
+    required = current_app.extensions["preservation"].settings.mfa_required_roles
+    return user.role in required and not user.has_mfa
 
 
 def load(unit: Unit) -> UserSession | None:

@@ -1,0 +1,5 @@
+"""`python -m preservation.cli` runs the command line."""
+
+from preservation.cli import main
+
+main()
