@@ -36,8 +36,8 @@ from preservation.services.unit import Unit
 # How many rows each overview panel shows; the rest is one click away on the lists.
 PANEL_ROWS = 25
 UPCOMING_DAYS = 30
-# A custodian notified this long ago without acknowledging is overdue.
-ACKNOWLEDGEMENT_GRACE = dt.timedelta(days=7)
+# A custodian notified this long ago without acknowledging is overdue (the notices' reminder period by default).
+ACKNOWLEDGEMENT_GRACE = dt.timedelta(days=3)
 # Statuses that need someone's attention on the overview.
 RISK_STATUSES = ("at_risk", "lost")
 FAILED_STATUSES = ("unverifiable", "lost")
@@ -59,7 +59,7 @@ class Overview:
     trend: list[tuple[str, dict[str, int]]] = field(default_factory=list)
 
 
-def overview(unit: Unit) -> Overview:
+def overview(unit: Unit, acknowledgement_grace: dt.timedelta = ACKNOWLEDGEMENT_GRACE) -> Overview:
     """The overview: what is at risk and when, what is due, who has not acknowledged, whether checks run."""
     session = unit.session
     now = unit.clock()
@@ -88,7 +88,7 @@ def overview(unit: Unit) -> Overview:
             .where(
                 CustodianHold.status == "notified",
                 CustodianHold.acknowledged_at.is_(None),
-                CustodianHold.notice_sent_at <= now - ACKNOWLEDGEMENT_GRACE,
+                CustodianHold.notice_sent_at <= now - acknowledgement_grace,
             )
             .options(
                 selectinload(CustodianHold.custodian),

@@ -17,6 +17,7 @@ from preservation.services.unit import system_clock
 from preservation.web import access
 from preservation.web.forms import ActionForm
 from preservation.web.html import error_page
+from preservation.web.notice_pages import notice_policy
 from preservation.web.page_format import (
     PER_PAGE,
     page_number,
@@ -35,7 +36,9 @@ bp = Blueprint("dashboard", __name__)
 def overview() -> ResponseReturnValue:
     """What is at risk and when, what is due, who has not acknowledged, and whether the checks run."""
     unit = unit_of_work()
-    found = dashboard.overview(unit)
+    # Overdue as the notices count it: no acknowledgement within one reminder period.
+    grace_days = notice_policy().reminder_every_days
+    found = dashboard.overview(unit, acknowledgement_grace=dt.timedelta(days=grace_days))
     stale_after = current_app.extensions["preservation"].settings.scheduling.heartbeat_stale_seconds
     age = (found.now - found.heartbeat.beat_at).total_seconds() if found.heartbeat else None
     return render_template(
@@ -45,6 +48,7 @@ def overview() -> ResponseReturnValue:
         columns=trend_columns(found.trend),
         heartbeat_age=age,
         heartbeat_stale=age is None or age > stale_after,
+        grace_days=grace_days,
     )
 
 
