@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -175,9 +176,9 @@ def smtp_server() -> Iterator[Inbox]:
 
 def csrf_token(html: str) -> str:
     """The CSRF token of the first form of a page."""
-    marker = 'name="csrf_token" value="'
-    start = html.index(marker) + len(marker)
-    return html[start : html.index('"', start)]
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, html
+    return match.group(1)
 
 
 def json_of(response: Any) -> Any:
