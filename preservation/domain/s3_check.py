@@ -13,10 +13,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from preservation.domain.destruction import FOREVER, LifecycleRule, in_scope, parse_lifecycle_rules
+from preservation.domain.destruction import LifecycleRule, in_scope, parse_lifecycle_rules
 from preservation.domain.evidence import error_of, is_code, is_denied
 from preservation.domain.findings import Evaluation, Finding, conclude, config_drift, drift_finding, finding
-from preservation.domain.s3_findings import delete_markers_in_scope, missing_versions, version_findings
+from preservation.domain.s3_findings import add_hidden, missing_versions, tally_versions, version_findings
 from preservation.domain.s3_versions import ManifestVersion, VersionAssessment, assess_versions
 from preservation.domain.scope import DateRange
 
@@ -102,8 +102,9 @@ def evaluate_s3(
         return S3Assessment(conclude(findings, config=config), (), versioning, object_lock)
 
     versions = assess_versions(snapshot, scope, now, versioning, object_lock, rules)
-    findings.extend(version_findings(versions, duty_ends_at, default_retention))
-    findings.extend(delete_markers_in_scope(listing, versions))
+    tallies = tally_versions(versions, duty_ends_at)
+    add_hidden(tallies, listing, versions)
+    findings.extend(version_findings(tallies, default_retention))
     listed = {(v["Key"], v["VersionId"]): v.get("ETag") for v in listing.get("versions", ())}
     in_scope_manifest = [m for m in manifest if in_scope(scope, m.last_modified)]
     findings.extend(missing_versions(in_scope_manifest, listed))
@@ -115,9 +116,7 @@ def evaluate_s3(
                 "nothing could be proven preserved (check the location and the obligations' dates)",
             )
         )
-    earliest = min(
-        (v.destroy_at for v in versions if v.destroy_at is not None and v.destroy_at < FOREVER), default=None
-    )
+    earliest = tallies.earliest
     summary = {
         "versions_listed": len(listing.get("versions", ())),
         "delete_markers_listed": len(listing.get("delete_markers", ())),
