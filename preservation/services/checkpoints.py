@@ -165,10 +165,13 @@ class LogVerdict:
 
 
 def _checked_state(row: AuditCheckpoint, key: VerifierKey | None) -> tuple[Checkpoint | None, CheckpointCheck, str]:
-    used = key or VerifierKey.parse(row.public_key)
     error = ""
     try:
-        state: Checkpoint | None = signed_state(row, used)
+        used = key or VerifierKey.parse(row.public_key)
+    except NoteError as problem:
+        used, error = VerifierKey("unreadable", b""), f"its stored public key is unreadable: {problem}"
+    try:
+        state: Checkpoint | None = None if error else signed_state(row, used)
     except NoteError as problem:
         state, error = None, str(problem)
     summary = CheckpointCheck(
@@ -223,7 +226,8 @@ def verify_log(session: Session, key: VerifierKey | None) -> LogVerdict:
             f"signed {signed.tree_size} events: the last {missing} were removed"
         )
         return LogVerdict(walk.count, walk.head, VerifyProblem("missing_tail", walk.last_seq + 1, reason), summary)
-    notes = [] if signed is None else [f"{walk.last_seq - signed.tree_size} events appended since the checkpoint"]
+    appended = walk.last_seq - signed.tree_size if signed is not None else 0
+    notes = [f"{appended} events appended since the checkpoint, chained but not yet signed"] if appended else []
     return LogVerdict(walk.count, walk.head, None, summary, notes)
 
 

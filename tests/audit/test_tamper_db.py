@@ -226,3 +226,17 @@ def test_a_checkpoint_signed_with_another_key_is_refused(
     assert result.exit_code == 1
     assert "audit checkpoint INVALID" in result.stderr
     assert "does not verify" in result.stderr
+
+
+def test_without_a_configured_key_the_stored_key_checks_the_checkpoint(
+    checkpointed: StoredTrail, hostile_dba: Callable[..., None], cli: Callable[..., Result]
+) -> None:
+    result = cli("audit", "verify", audit_signing_key=None)
+    assert result.exit_code == 0, result.output
+    assert "valid with the key stored with it (none configured)" in result.stdout
+    hostile_dba("UPDATE audit_checkpoints SET public_key = 'not a key'")
+    broken = cli("audit", "verify", audit_signing_key=None)
+    assert broken.exit_code == 1
+    assert "audit checkpoint INVALID: checkpoint 1 does not verify: its stored public key is unreadable" in (
+        broken.stderr
+    )
