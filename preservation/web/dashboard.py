@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from preservation.db import begin_read_only
@@ -15,6 +15,7 @@ from preservation.services import alerts, checkpoints, dashboard
 from preservation.services.audit_export import ExportFilter, stream_export
 from preservation.services.unit import system_clock
 from preservation.web import access
+from preservation.web.api.scheduling import ACKNOWLEDGING_ROLES
 from preservation.web.forms import ActionForm
 from preservation.web.html import error_page
 from preservation.web.notice_pages import notice_policy
@@ -59,11 +60,17 @@ def alert_list() -> ResponseReturnValue:
     state = query_choice("state", ("open", "acknowledged"))
     acknowledged = {"open": False, "acknowledged": True}.get(state)
     found = alerts.list_alerts(unit_of_work(), page_number(), PER_PAGE, acknowledged=acknowledged)
-    return render_template("dashboard/alerts.html", page=found, state=state, form=ActionForm(formdata=None))
+    return render_template(
+        "dashboard/alerts.html",
+        page=found,
+        state=state,
+        form=ActionForm(formdata=None),
+        may_acknowledge=g.user.role in ACKNOWLEDGING_ROLES,
+    )
 
 
 @bp.post("/alerts/<int:alert_id>/acknowledge")
-@access.readers
+@access.roles(*ACKNOWLEDGING_ROLES)
 def acknowledge_alert(alert_id: int) -> ResponseReturnValue:
     """Record that the signed-in user has read an alert."""
     unit = unit_of_work()

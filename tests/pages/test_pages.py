@@ -180,3 +180,16 @@ def test_audit_page_shows_events_and_the_export_needs_a_checkpoint(sign_in_as: S
     assert "matter.created</td>" not in page
     assert "no signed checkpoint yet" in page
     assert client.get("/audit/export.zip").status_code == 409
+
+
+def test_auditors_look_at_alerts_but_do_not_acknowledge_them(sign_in_as: SignIn, database_url: str) -> None:
+    populate(database_url, 1)
+    auditor = sign_in_as("auditor")
+    page = auditor.get("/alerts").get_data(as_text=True)
+    assert "Due soon 0" in page
+    assert "/acknowledge" not in page
+    viewer_page = sign_in_as("viewer").get("/alerts").get_data(as_text=True)
+    action = re.search(r'action="(/alerts/\d+/acknowledge)"', viewer_page)
+    assert action
+    refused = auditor.post(action.group(1), data={"csrf_token": _csrf(auditor, "/custodians?q=x")})
+    assert refused.status_code == 403
