@@ -22,13 +22,13 @@ def import_command(csv_file: BinaryIO) -> None:
     """Import custodians from CSV_FILE (name, email, title, department, manager_email, employment_status,
     end_date); a file with any bad row imports nothing and every problem is listed."""
     data = csv_file.read(custodian_import.MAX_ROWS * 4096 + 1)
-    try:
-        with command_unit("cli:custodians-import") as unit:
+    with command_unit("cli:custodians-import") as unit:
+        try:
             result = custodian_import.import_custodians(unit, data)
-    except ImportRefused as refused:
-        for line, reason in refused.problems:
-            click.echo(f"line {line}: {reason}", err=True)
-        raise click.ClickException(refused.message) from None
+        except ImportRefused as refused:
+            for line, reason in refused.problems:
+                click.echo(f"line {line}: {reason}", err=True)
+            raise
     click.echo(
         f"{len(result.created)} created, {len(result.updated)} updated, {len(result.unchanged)} unchanged", err=True
     )

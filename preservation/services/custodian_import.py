@@ -129,8 +129,8 @@ def _row(line: int, raw: dict[str, str], problems: list[tuple[int, str]]) -> Imp
     return ImportRow(line, key, values, manager_key)
 
 
-def parse(data: bytes, max_rows: int = MAX_ROWS) -> list[ImportRow]:
-    """The rows of a custodian CSV, or ImportRefused naming every bad one."""
+def parse(data: bytes, max_rows: int = MAX_ROWS) -> tuple[list[ImportRow], list[tuple[int, str]]]:
+    """The good rows of a custodian CSV and the problems of the bad ones; ImportRefused if it is no such file."""
     text = _decode(data)
     if "\x00" in text:
         raise ImportRefused([(1, "the file contains NUL characters; is it a spreadsheet, not CSV?")])
@@ -150,9 +150,7 @@ def parse(data: bytes, max_rows: int = MAX_ROWS) -> list[ImportRow]:
     if not rows and not problems:
         raise ImportRefused([(1, "the file has no rows")])
     _check_duplicates(rows, problems)
-    if problems:
-        raise ImportRefused(sorted(problems))
-    return rows
+    return rows, problems
 
 
 def _check_duplicates(rows: list[ImportRow], problems: list[tuple[int, str]]) -> None:
@@ -196,8 +194,8 @@ def _check_managers(unit: Unit, rows: list[ImportRow]) -> list[tuple[int, str]]:
 
 def import_custodians(unit: Unit, data: bytes, max_rows: int = MAX_ROWS) -> ImportResult:
     """Create or update (by email) every custodian in the file, or none; flushes."""
-    rows = parse(data, max_rows)
-    problems = _check_managers(unit, rows)
+    rows, problems = parse(data, max_rows)
+    problems += _check_managers(unit, rows)
     if problems:
         raise ImportRefused(sorted(problems))
     existing = {
