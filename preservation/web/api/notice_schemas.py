@@ -8,7 +8,11 @@ import marshmallow as ma
 from marshmallow import validate
 
 from preservation.domain.vocabulary import NOTICE_KINDS
+from preservation.models import CustodianHold
+from preservation.services import hold_states
 from preservation.web.api.fields import ident, text
+from preservation.web.notice_pages import notice_policy
+from preservation.web.session import unit_of_work
 
 DUMP: dict[str, Any] = {"dump_only": True}
 
@@ -121,3 +125,8 @@ class ImportResultSchema(ma.Schema):
     created = ma.fields.List(ma.fields.Integer())
     updated = ma.fields.List(ma.fields.Integer())
     unchanged = ma.fields.List(ma.fields.Integer())
+
+
+def acknowledgement_of(hold: CustodianHold) -> str:
+    """Where a hold's acknowledgement stands, for the list of an order's custodians."""
+    return str(hold_states.hold_state(unit_of_work(), hold, notice_policy())["acknowledgement"])

@@ -21,6 +21,7 @@ from preservation.domain.vocabulary import (
     ORDER_STATUSES,
 )
 from preservation.web.api.fields import MAX_ID, choice, date, ident, text, timestamp
+from preservation.web.api.notice_schemas import acknowledgement_of
 
 DUMP: dict[str, Any] = {"dump_only": True}
 
@@ -324,6 +325,11 @@ class CustodianHoldSchema(ma.Schema):
     acknowledged_at = ma.fields.AwareDateTime(**DUMP)
     released_at = ma.fields.AwareDateTime(**DUMP)
     created_at = ma.fields.AwareDateTime(**DUMP)
+    acknowledgement = ma.fields.Function(
+        acknowledgement_of,
+        metadata={"description": "not_notified, silent, awaiting, overdue, escalated, acknowledged or released"},
+        **DUMP,
+    )
 
 
 class CustodianHoldPageSchema(PageSchema):
