@@ -6,11 +6,14 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from preservation.domain import rules
+from preservation.domain.court_days import Closures
 from preservation.domain.errors import Conflict, FieldError
 from preservation.models import DataSource, Matter, Obligation, PreservationOrder, obligation_data_source
 from preservation.services import audit
+from preservation.services.due_dates import resolve_due_date
 from preservation.services.pages import Page, paginate
 from preservation.services.unit import Unit, apply_changes, jsonable, snapshot
 
@@ -120,7 +123,12 @@ def release_order(unit: Unit, order_id: int, reason: str, released_on: dt.date |
 def list_orders(unit: Unit, matter_id: int, page: int, per_page: int) -> Page:
     """A matter's orders, oldest first."""
     unit.get(Matter, matter_id)
-    query = select(PreservationOrder).where(PreservationOrder.matter_id == matter_id).order_by(PreservationOrder.id)
+    query = (
+        select(PreservationOrder)
+        .options(selectinload(PreservationOrder.superseded_by))
+        .where(PreservationOrder.matter_id == matter_id)
+        .order_by(PreservationOrder.id)
+    )
     return paginate(unit.session, query, page, per_page)
 
 
@@ -131,9 +139,12 @@ def _open_order(unit: Unit, order_id: int) -> PreservationOrder:
     return order
 
 
-def create_obligation(unit: Unit, order_id: int, fields: dict[str, Any]) -> Obligation:
-    """Carve a concrete duty out of an active order."""
+def create_obligation(
+    unit: Unit, order_id: int, fields: dict[str, Any], court_closures: Closures | None = None
+) -> Obligation:
+    """Carve a concrete duty out of an active order; a due period is counted in court days."""
     order = _open_order(unit, order_id)
+    fields = resolve_due_date(fields, None, court_closures)
     rules.check_preservation_range(fields.get("preserve_from"), fields.get("preserve_until"))
     if fields.get("status") == "released":
         raise FieldError("status", "an obligation is released with its order, not created released")
@@ -146,13 +157,16 @@ def create_obligation(unit: Unit, order_id: int, fields: dict[str, Any]) -> Obli
         "obligation",
         obligation.id,
         matter_id=order.matter_id,
-        details=snapshot(obligation, OBLIGATION_FIELDS),
+        details=snapshot(obligation, OBLIGATION_FIELDS)
+        | ({"due_computation": obligation.due_computation} if obligation.due_computation else {}),
     )
     return obligation
 
 
-def update_obligation(unit: Unit, obligation_id: int, changes: dict[str, Any]) -> Obligation:
-    """Change an obligation's description, dates, range or status."""
+def update_obligation(
+    unit: Unit, obligation_id: int, changes: dict[str, Any], court_closures: Closures | None = None
+) -> Obligation:
+    """Change an obligation's description, dates, range or status; a due period is counted in court days."""
     obligation: Obligation = unit.get(Obligation, obligation_id)
     if obligation.status == "released":
         raise Conflict(f"obligation {obligation.id} was released; it can no longer change")
@@ -160,6 +174,7 @@ def update_obligation(unit: Unit, obligation_id: int, changes: dict[str, Any]) -
         changes.get("preserve_from", obligation.preserve_from),
         changes.get("preserve_until", obligation.preserve_until),
     )
+    changes = resolve_due_date(changes, obligation, court_closures)
     diff = apply_changes(obligation, changes)
     if diff:
         action = "obligation.released" if changes.get("status") == "released" else "obligation.updated"
@@ -172,7 +187,12 @@ def update_obligation(unit: Unit, obligation_id: int, changes: dict[str, Any]) -
 def list_obligations(unit: Unit, order_id: int, page: int, per_page: int) -> Page:
     """An order's obligations, oldest first."""
     unit.get(PreservationOrder, order_id)
-    query = select(Obligation).where(Obligation.order_id == order_id).order_by(Obligation.id)
+    query = (
+        select(Obligation)
+        .options(selectinload(Obligation.data_sources))
+        .where(Obligation.order_id == order_id)
+        .order_by(Obligation.id)
+    )
     return paginate(unit.session, query, page, per_page)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from preservation.domain import rules
 from preservation.domain.errors import Conflict, FieldError
@@ -89,8 +90,8 @@ def list_data_sources(
     status: str | None = None,
     include_retired: bool = False,
 ) -> Page:
-    """Data sources, oldest first."""
-    query = select(DataSource).order_by(DataSource.id)
+    """Data sources, oldest first, with their obligations loaded in one more query (the scope needs them)."""
+    query = select(DataSource).options(selectinload(DataSource.obligations)).order_by(DataSource.id)
     if kind:
         query = query.where(DataSource.kind == kind)
     if status:
