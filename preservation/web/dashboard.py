@@ -15,7 +15,6 @@ from preservation.services import alerts, checkpoints, dashboard
 from preservation.services.audit_export import ExportFilter, stream_export
 from preservation.services.unit import system_clock
 from preservation.web import access
-from preservation.web.api.scheduling import ACKNOWLEDGING_ROLES
 from preservation.web.forms import ActionForm
 from preservation.web.html import error_page
 from preservation.web.notice_pages import notice_policy
@@ -30,6 +29,8 @@ from preservation.web.page_format import (
 from preservation.web.session import unit_of_work
 
 bp = Blueprint("dashboard", __name__)
+# Roles that may say they read an alert, as in the API: auditors look, they do not act.
+ACKNOWLEDGING_ROLES = ("admin", "counsel", "viewer")
 
 
 @bp.get("/overview")

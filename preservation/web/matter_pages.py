@@ -14,7 +14,6 @@ from preservation.models import Matter, Obligation, PreservationOrder
 from preservation.services import custodians, dashboard, matters, orders
 from preservation.services.unit import Unit
 from preservation.web import access
-from preservation.web.api.scheduling import court_closures
 from preservation.web.html import error_page
 from preservation.web.page_format import PER_PAGE, page_number, query_choice, query_text
 from preservation.web.record_forms import (
@@ -144,7 +143,7 @@ def new_obligation(order_id: int) -> ResponseReturnValue:
     back = url_for("matter_pages.matter", matter_id=current.matter_id)
     return save_form(
         form,
-        lambda unit, fields: orders.create_obligation(unit, order_id, fields, court_closures()),
+        lambda unit, fields: orders.create_obligation(unit, order_id, fields),
         lambda _saved: back,
         _form_page(form, f"New obligation under {current.title}", back),
     )
@@ -159,7 +158,7 @@ def edit_obligation(obligation_id: int) -> ResponseReturnValue:
     back = url_for("matter_pages.matter", matter_id=current.order.matter_id)
     return save_form(
         form,
-        lambda unit, fields: orders.update_obligation(unit, obligation_id, fields, court_closures()),
+        lambda unit, fields: orders.update_obligation(unit, obligation_id, fields),
         lambda _saved: back,
         _form_page(form, "Edit obligation", back),
     )
