@@ -152,11 +152,18 @@ def record_check(
     ):
         raise Conflict(f"data source {source.id} changed while it was being checked; check it again")
     now = unit.clock()
-    previous = session.scalars(
-        select(RetentionCheck).where(RetentionCheck.data_source_id == source.id).order_by(RetentionCheck.id.desc())
-    ).first()
-    manifest = list(session.scalars(select(ManifestEntry).where(ManifestEntry.data_source_id == source.id)))
-    previous_config = previous.config if previous is not None else None
+    # Only what earlier checks saw at this same location counts: a source that moved starts afresh.
+    history = session.execute(
+        select(RetentionCheck.id, RetentionCheck.summary, RetentionCheck.config)
+        .where(RetentionCheck.data_source_id == source.id)
+        .order_by(RetentionCheck.id.desc())
+    ).all()
+    here = [h for h in history if (h.summary or {}).get("location") == request.location]
+    here_ids = {h.id for h in here}
+    every_entry = list(session.scalars(select(ManifestEntry).where(ManifestEntry.data_source_id == source.id)))
+    manifest = [m for m in every_entry if m.first_seen_check_id in here_ids]
+    # The last settings that could be read here (a check that could not read them has none).
+    previous_config = next((h.config for h in here if h.config is not None), None)
     seen_before = bool(manifest) or previous_config is not None
     versions: Sequence[VersionAssessment] | None = None
     if request.released:
@@ -194,7 +201,10 @@ def record_check(
 
     check = _store(unit, request, evaluation, snapshot, now, error=snapshot.get("collector_error"))
     if versions is not None:
-        _update_manifest(unit, check, versions, scope=request.scope, snapshot=snapshot, manifest=manifest)
+        elsewhere = [m for m in every_entry if m.first_seen_check_id not in here_ids]
+        _update_manifest(
+            unit, check, versions, scope=request.scope, snapshot=snapshot, manifest=manifest, elsewhere=elsewhere
+        )
     previous_status = source.status
     source.status = evaluation.status
     source.earliest_destruction_at = evaluation.earliest_destruction_at
@@ -233,7 +243,7 @@ def _store(
         status=evaluation.status,
         earliest_destruction_at=evaluation.earliest_destruction_at,
         error=error,
-        summary=dict(evaluation.summary),
+        summary={**evaluation.summary, "location": request.location},
         config=dict(evaluation.config) if evaluation.config is not None else None,
     )
     check.findings = [
@@ -267,22 +277,36 @@ def _update_manifest(
     scope: Sequence[DateRange],
     snapshot: dict[str, Any],
     manifest: Sequence[ManifestEntry],
+    elsewhere: Sequence[ManifestEntry] = (),
 ) -> None:
-    """Record newly seen in-scope versions; mark recorded ones missing (or found again)."""
+    """Record newly seen in-scope versions; mark recorded ones missing (or found again).
+
+    An entry recorded at an earlier location of the source that names the same key and version is
+    taken over by this location (an unversioned bucket's "null" versions collide across buckets).
+    """
     known = {(m.key, m.version_id) for m in manifest}
-    new_rows = [
-        {
-            "data_source_id": check.data_source_id,
-            "key": v.key,
-            "version_id": v.version_id,
-            "etag": v.etag,
-            "size": v.size,
-            "last_modified": v.last_modified,
-            "first_seen_check_id": check.id,
-        }
-        for v in versions
-        if (v.key, v.version_id) not in known
-    ]
+    previous = {(m.key, m.version_id): m for m in elsewhere}
+    new_rows = []
+    for v in versions:
+        identity = (v.key, v.version_id)
+        if identity in known:
+            continue
+        taken = previous.get(identity)
+        if taken is not None:
+            taken.etag, taken.size, taken.last_modified = v.etag, v.size, v.last_modified
+            taken.first_seen_check_id, taken.missing_since_check_id = check.id, None
+            continue
+        new_rows.append(
+            {
+                "data_source_id": check.data_source_id,
+                "key": v.key,
+                "version_id": v.version_id,
+                "etag": v.etag,
+                "size": v.size,
+                "last_modified": v.last_modified,
+                "first_seen_check_id": check.id,
+            }
+        )
     if new_rows:
         unit.session.execute(insert(ManifestEntry), new_rows)
     listed = {(v["Key"], v["VersionId"]): v.get("ETag") for v in snapshot["listing"].get("versions", ())}

@@ -264,6 +264,30 @@ def test_a_check_asks_at_most_one_head_per_in_scope_version_plus_the_listing(
     )
 
 
+def test_a_source_that_moves_starts_a_new_manifest(
+    s3: Any, inspectors: AwsInspectors, live_unit: Unit, bound_source: SourceFactory
+) -> None:
+    from preservation.services import sources  # noqa: PLC0415
+
+    _locked_bucket(s3)
+    _put(s3, f"{PREFIX}cam.mp4")
+    s3.create_bucket(Bucket="poe-video-archive", ObjectLockEnabledForBucket=True)
+    s3.put_object(Bucket="poe-video-archive", Key=f"{PREFIX}cam.mp4", Body=b"video")
+    source_id = bound_source()
+    run_preserve(live_unit, source_id, inspectors, execute=True)
+    assert run_check(live_unit, source_id, inspectors).status == "preserved"
+
+    sources.update_data_source(live_unit, source_id, {"location": f"s3://poe-video-archive/{PREFIX}"})
+    live_unit.session.commit()
+    moved = run_check(live_unit, source_id, inspectors)
+
+    assert moved.status == "at_risk", "the archive's copy is judged on its own, not as a loss of the old one"
+    assert codes(moved) == {"S3_VERSION_UNPROTECTED"}
+    assert moved.summary["location"] == f"s3://poe-video-archive/{PREFIX}"
+    run_preserve(live_unit, source_id, inspectors, execute=True)
+    assert run_check(live_unit, source_id, inspectors).status == "preserved"
+
+
 @pytest.mark.parametrize("count", [0, 1])
 def test_released_obligations_leave_nothing_to_check(
     s3: Any, inspectors: AwsInspectors, live_unit: Unit, bound_source: SourceFactory, count: int
