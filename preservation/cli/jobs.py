@@ -70,8 +70,9 @@ def run_job(job_id: str) -> None:
     except KeyError as error:
         raise click.ClickException(str(error.args[0])) from None
     ctx = JobContext.from_settings(load_settings())
+    ctx.holder = process_name("cli")
     try:
-        record = JobRunner(ctx, process_name("cli"), trigger="manual").run(spec)
+        record = JobRunner(ctx, ctx.holder, trigger="manual").run(spec)
     finally:
         ctx.close()
     click.echo(json.dumps({"job": job_id, "outcome": record.outcome, "error": record.error, **record.details}))

@@ -91,6 +91,13 @@ def count_period(
         raise ValueError(f"direction must be 'after' or 'before', not {direction!r}")
     if not 0 <= days <= MAX_PERIOD_DAYS:
         raise ValueError(f"a period must be between 0 and {MAX_PERIOD_DAYS} days, not {days}")
+    try:
+        return _count(trigger, days, direction, closures)
+    except OverflowError:
+        raise ValueError("the period runs past the end of the calendar") from None
+
+
+def _count(trigger: dt.date, days: int, direction: str, closures: Closures) -> CourtDeadline:
     sign = 1 if direction == "after" else -1
     plain = trigger + dt.timedelta(days=sign * days)
     steps = [

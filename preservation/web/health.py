@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, redirect, request, url_for
@@ -11,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from preservation import __version__
 from preservation.migrate import current_revision
+from preservation.services import job_runs
 from preservation.web import access
 
 bp = Blueprint("health", __name__)
@@ -53,7 +55,20 @@ def readyz() -> ResponseReturnValue:
         at_head = revision == state.head_revision
         checks["migrations"] = {"current": revision, "head": state.head_revision, "at_head": at_head}
         ready = at_head
+        if at_head:
+            checks["scheduler"] = _scheduler_heartbeat(state)
     except SQLAlchemyError as error:
         checks["database"] = f"unreachable: {type(error).__name__}"
         ready = False
     return jsonify(status="ready" if ready else "not_ready", checks=checks), 200 if ready else 503
+
+
+def _scheduler_heartbeat(state: Any) -> dict[str, Any]:
+    """How old the scheduler's last tick is. Reported, never fatal: the web app serves without the scheduler."""
+    with state.session_factory() as session:
+        beat = job_runs.heartbeat(session)
+    if beat is None:
+        return {"heartbeat_at": None, "age_seconds": None, "stale": True}
+    age = (dt.datetime.now(dt.UTC) - beat.beat_at).total_seconds()
+    stale_after = state.settings.scheduling.heartbeat_stale_seconds
+    return {"heartbeat_at": beat.beat_at.isoformat(), "age_seconds": round(age, 1), "stale": age > stale_after}

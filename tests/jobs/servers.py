@@ -36,14 +36,18 @@ class _Collect:
 class MailServer:
     """An SMTP server on 127.0.0.1 that can be stopped and started again on the same port."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, **options: Any) -> None:
         self.port = port
+        # aiosmtpd's SMTP options: tls_context, require_starttls, authenticator, auth_required.
+        self.options = options
         self.inbox: list[EmailMessage] = []
         self._lock = threading.Lock()
         self._controller: Controller | None = None
 
     def start(self) -> None:
-        self._controller = Controller(_Collect(self.inbox, self._lock), hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(
+            _Collect(self.inbox, self._lock), hostname="127.0.0.1", port=self.port, **self.options
+        )
         self._controller.start()
 
     def stop(self) -> None:

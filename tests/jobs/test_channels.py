@@ -4,11 +4,19 @@ answers 429 and 500, permanent refusals dead-lettered and escalated, SES and SNS
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
+import ssl
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
+from aiosmtpd.smtp import AuthResult
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from moto import mock_aws
 from sqlalchemy import select
 
@@ -19,7 +27,7 @@ from preservation.adapters.notifiers import ConsoleNotifier, SnsNotifier, Webhoo
 from preservation.domain.alerting import DeliveryFailed, OutgoingAlert
 from preservation.models import AlertDelivery, AuditEvent
 from preservation.services import alerts
-from tests.jobs.conftest import FrozenClock, obligation_due
+from tests.jobs.conftest import FrozenClock, free_port, obligation_due
 from tests.jobs.servers import MailServer, WebhookServer
 from tests.jobs.test_sweep_and_dispatch import run
 
@@ -209,3 +217,73 @@ def test_the_console_outbox_keeps_every_alert(tmp_path: Path) -> None:
     console = ConsoleNotifier(tmp_path / "out" / "outbox.jsonl")
     assert console.send(MESSAGE, "counsel@example.org") == "console"
     assert '"key": "deadline:3:2027-01-19:7d"' in (tmp_path / "out" / "outbox.jsonl").read_text()
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+def test_smtp_with_starttls_and_login(tmp_path: Path) -> None:
+    cert, key = _self_signed(tmp_path)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+
+    def authenticate(_server: Any, _session: Any, _envelope: Any, _mechanism: str, data: Any) -> AuthResult:
+        return AuthResult(success=(data.login, data.password) == (b"alerts", b"s3cret"), handled=False)
+
+    server = MailServer(
+        free_port(), tls_context=server_tls, require_starttls=True, authenticator=authenticate, auth_required=True
+    )
+    server.start()
+    try:
+        trusted = ssl.create_default_context(cafile=str(cert))
+        mailer = SmtpMailer(
+            "127.0.0.1",
+            server.port,
+            sender="alerts@example.org",
+            username="alerts",
+            password="s3cret",
+            tls_context=trusted,
+        )
+        mailer.send(MESSAGE, "counsel@example.org")
+        assert server.alert_keys() == [MESSAGE.dedupe_key]
+        with pytest.raises(DeliveryFailed) as refused:
+            SmtpMailer(
+                "127.0.0.1",
+                server.port,
+                sender="a@example.org",
+                username="alerts",
+                password="wrong",
+                tls_context=trusted,
+            ).send(MESSAGE, "counsel@example.org")
+        assert refused.value.permanent
+        # Without trusting the server's certificate nothing is sent, and it is not a passing outage.
+        with pytest.raises(DeliveryFailed) as untrusted:
+            SmtpMailer("127.0.0.1", server.port, sender="a@example.org", username="alerts", password="s3cret").send(
+                MESSAGE, "counsel@example.org"
+            )
+        assert untrusted.value.permanent
+        assert len(server.messages()) == 1
+    finally:
+        server.stop()

@@ -8,6 +8,7 @@ from preservation.models import Obligation, PreservationOrder
 from preservation.services import custodians, orders
 from preservation.web import access
 from preservation.web.api.common import api_blueprint, documented_errors, page_body
+from preservation.web.api.scheduling import court_closures
 from preservation.web.api.schemas import (
     CustodianHoldPageSchema,
     CustodianHoldSchema,
@@ -78,7 +79,7 @@ def list_obligations(args: dict[str, Any], order_id: int) -> dict[str, Any]:
 def create_obligation(fields: dict[str, Any], order_id: int) -> Any:
     """Carve an obligation out of an active order."""
     unit = unit_of_work()
-    obligation = orders.create_obligation(unit, order_id, fields)
+    obligation = orders.create_obligation(unit, order_id, fields, court_closures())
     unit.session.commit()
     return obligation
 
@@ -100,7 +101,7 @@ def get_obligation(obligation_id: int) -> Any:
 def update_obligation(changes: dict[str, Any], obligation_id: int) -> Any:
     """Change an obligation."""
     unit = unit_of_work()
-    obligation = orders.update_obligation(unit, obligation_id, changes)
+    obligation = orders.update_obligation(unit, obligation_id, changes, court_closures())
     unit.session.commit()
     return obligation
 

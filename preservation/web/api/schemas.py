@@ -160,6 +160,23 @@ class ObligationSchema(ma.Schema):
     order_id = ma.fields.Integer(**DUMP)
     description = text(20_000, required=True)
     due_on = date()
+    due_period_days = ma.fields.Integer(
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=0, max=3650),
+        metadata={"description": "instead of due_on: a period in days, counted in court days (FRCP 6(a)(1))"},
+    )
+    due_from = ma.fields.Date(
+        allow_none=True,
+        validate=validate.Range(min=dt.date(1900, 1, 1), max=dt.date(2199, 12, 31)),
+        metadata={"description": "the event the period runs from (its own day is not counted)"},
+    )
+    due_direction = ma.fields.String(
+        allow_none=True, validate=validate.OneOf(("after", "before")), metadata={"description": "after (default)"}
+    )
+    due_computation = ma.fields.Dict(
+        allow_none=True, metadata={"description": "how due_on was counted from the period, step by step"}, **DUMP
+    )
     preserve_from = date(metadata={"description": "first day of the data covered"})
     preserve_until = date(metadata={"description": "last day of the data covered; null means until released"})
     status = choice(OBLIGATION_STATUSES[:-1])
@@ -176,6 +193,20 @@ class ObligationPatchSchema(ma.Schema):
 
     description = text(20_000, nullable=False)
     due_on = date()
+    due_period_days = ma.fields.Integer(
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=0, max=3650),
+        metadata={"description": "instead of due_on: a period in days, counted in court days (FRCP 6(a)(1))"},
+    )
+    due_from = ma.fields.Date(
+        allow_none=True,
+        validate=validate.Range(min=dt.date(1900, 1, 1), max=dt.date(2199, 12, 31)),
+        metadata={"description": "the event the period runs from (its own day is not counted)"},
+    )
+    due_direction = ma.fields.String(
+        allow_none=True, validate=validate.OneOf(("after", "before")), metadata={"description": "after (default)"}
+    )
     preserve_from = date()
     preserve_until = date()
     status = choice(OBLIGATION_STATUSES)
