@@ -82,3 +82,21 @@ def test_release_one_custodian_through_the_api(api: ApiClient, session: Session)
         (ben_id, "hold"),
         (ana_id, "release"),
     ]
+
+
+def test_releasing_the_whole_order_through_the_api_tells_every_notified_custodian_at_once(
+    api: ApiClient, session: Session
+) -> None:
+    world = make_world(Unit(session=session, actor="test"))
+    for custodian in (world.ana, world.ben):
+        custodians.place_custodian_hold(Unit(session=session, actor="test"), world.order_id, custodian.id)
+    session.commit()
+    ana_id, ben_id, order_id = world.ana.id, world.ben.id, world.order_id
+    session.rollback()
+    assert api.post(f"/api/v1/orders/{order_id}/notices", json={}).status_code == 201
+    released = api.post(f"/api/v1/orders/{order_id}/release", json={"reason": "case settled"})
+    assert released.status_code == 200, released.get_data(as_text=True)
+    history = json_of(api.get(f"/api/v1/orders/{order_id}/notices"))["items"]
+    assert sorted((n["custodian_id"], n["kind"]) for n in history if n["kind"] == "release") == sorted(
+        [(ana_id, "release"), (ben_id, "release")]
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from preservation.models import Obligation, PreservationOrder
-from preservation.services import custodians, orders
+from preservation.services import custodian_notices, custodians, orders
 from preservation.web import access
 from preservation.web.api.common import api_blueprint, documented_errors, page_body
 from preservation.web.api.scheduling import court_closures
@@ -54,9 +54,12 @@ def update_order(changes: dict[str, Any], order_id: int) -> Any:
 @blp.response(200, OrderSchema)
 @documented_errors(blp, 400, 401, 403, 404, 409, 413)
 def release_order(body: dict[str, Any], order_id: int) -> Any:
-    """Release an order, its obligations and its custodian holds."""
+    """Release an order, its obligations and its custodian holds; release notices go out in the same change."""
     unit = unit_of_work()
     order = orders.release_order(unit, order_id, body["reason"], body.get("released_on"))
+    for hold in order.custodian_holds:
+        if hold.status == "released":
+            custodian_notices.send_release_notice(unit, hold)
     unit.session.commit()
     return order
 
