@@ -58,9 +58,26 @@ class JobRunner:
         self.trigger = trigger
         self._unsaved: deque[RunRecord] = deque(maxlen=UNSAVED_RUNS_KEPT)
         self._lock = threading.Lock()
+        self._running = 0
+        self._idle = threading.Condition()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no run is in progress; False if some still are after `timeout` seconds."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._running == 0, timeout)
 
     def run(self, spec: JobSpec) -> RunRecord:
         """Run once now; the record says how it ended (the job's exceptions never escape)."""
+        with self._idle:
+            self._running += 1
+        try:
+            return self._run(spec)
+        finally:
+            with self._idle:
+                self._running -= 1
+                self._idle.notify_all()
+
+    def _run(self, spec: JobSpec) -> RunRecord:
         record = RunRecord(
             job_id=spec.job_id,
             trigger=self.trigger,
@@ -278,5 +295,9 @@ def run_scheduler(settings: Settings, *, holder: str | None = None) -> None:
     try:
         scheduler.start()
     finally:
+        # Runs in progress may finish (and commit) while the lease they hold lasts; then it is given up.
+        grace = settings.scheduling.lease_seconds / 2
+        if not runner.wait_idle(grace):
+            log.warning("%s stops with runs still in progress; the next leader redoes their work", holder)
         keeper.release()
         ctx.close()

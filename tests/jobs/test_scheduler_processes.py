@@ -136,15 +136,18 @@ def test_a_sweep_killed_half_way_then_restarted_loses_no_alert_and_sends_none_tw
         database_url,
         tmp_path,
         scheduler_lease_seconds=str(LEASE_SECONDS),
-        job_intervals="alert-dispatch=1,heartbeat=1",
+        job_intervals="alert-dispatch=1,heartbeat=1,deadline-sweep=5",
         mail_transport="console",
         alert_retry_seconds="1",
     )
-    wait_for(lambda: alerts_now() == count, 60, what="the second scheduler to finish the sweep")
     sent = lambda: watcher.scalar(  # noqa: E731
         select(func.count()).select_from(AlertDelivery).where(AlertDelivery.status == "sent")
     )
-    wait_for(lambda: sent() == count, 90, interval=0.2, what="every alert to be delivered")
+    try:
+        wait_for(lambda: alerts_now() == count, 180, what="the second scheduler to finish the sweep")
+        wait_for(lambda: sent() == count, 180, interval=0.2, what="every alert to be delivered")
+    except AssertionError as error:
+        raise AssertionError(f"{error}; the second scheduler said:\n{second.output()[-4000:]}") from None
     assert second.stop() == 0
 
     outbox = [json.loads(line) for line in (tmp_path / "instance" / "outbox.jsonl").read_text().splitlines()]
