@@ -17,6 +17,7 @@ from preservation.migrate import head_revision
 from preservation.web.access import enforce_access
 from preservation.web.api import register_api
 from preservation.web.api.common import PreservationApi
+from preservation.web.converters import RecordIdConverter, record_id_schema
 from preservation.web.errors import register_error_handlers
 from preservation.web.health import bp as health_bp
 from preservation.web.pages import register_pages
@@ -65,7 +66,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         head_revision=head_revision(),
     )
 
+    # Before any route is added: every `<int:...>` in a path is a record id within the columns' range.
+    app.url_map.converters["int"] = RecordIdConverter
     api = PreservationApi(app)
+    api.register_converter(RecordIdConverter, record_id_schema)
     register_api(api)
     app.register_blueprint(health_bp)
     register_error_handlers(app)

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, jsonify
 from sqlalchemy.exc import IntegrityError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from preservation.domain.errors import DomainError
 
@@ -69,7 +69,11 @@ def handle_http_exception(error: HTTPException) -> tuple[Response, int]:
     if status == 413:
         limit = current_app.config.get("MAX_CONTENT_LENGTH")
         message = f"the request body is larger than the limit of {limit} bytes"
-    return error_response(status, code, str(message))
+    response, status = error_response(status, code, str(message))
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        # A 405 must say which methods the resource does allow (RFC 9110, section 15.5.6).
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response, status
 
 
 def register_error_handlers(app: Flask) -> None:
