@@ -25,10 +25,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+import preservation.models  # noqa: F401  (every model, so the metadata is complete)
 from config.settings import Settings
 from preservation import migrate
 from preservation.app import create_app
-from preservation.db import make_engine, make_session_factory
+from preservation.db import Base, make_engine, make_session_factory
 from preservation.domain.vocabulary import USER_ROLES
 from preservation.services import users
 from preservation.services.unit import Unit
@@ -36,23 +37,8 @@ from preservation.services.unit import Unit
 POSTGRES_URL = os.environ.get("PRESERVATION_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("PRESERVATION_TEST_REQUIRE_POSTGRES") == "1"
 
-# Tables in an order that respects foreign keys when emptied.
-TABLES = (
-    "obligation_data_sources",
-    "custodian_holds",
-    "obligations",
-    "data_sources",
-    "preservation_orders",
-    "matters",
-    "custodians",
-    "api_tokens",
-    "user_sessions",
-    "recovery_codes",
-    "sign_in_throttles",
-    "users",
-    "audit_checkpoints",
-    "audit_events",
-)
+# Every table the models declare: a table added later is emptied between tests without anyone listing it.
+TABLES = tuple(table.name for table in reversed(Base.metadata.sorted_tables))
 
 
 @pytest.fixture(autouse=True)

@@ -105,7 +105,7 @@ def seed_deadlines(database_url: str, count: int) -> None:
 def test_a_sweep_killed_half_way_then_restarted_loses_no_alert_and_sends_none_twice(
     database_url: str, tmp_path: Path, watcher: Watcher, started: list[SchedulerProcess]
 ) -> None:
-    count = 400
+    count = 2000
     seed_deadlines(database_url, count)
     quiet = QUIET.replace("deadline-sweep=3600,", "")
     # The first scheduler's mail server is unreachable: whatever it tries to send fails and waits.
@@ -156,5 +156,11 @@ def test_a_sweep_killed_half_way_then_restarted_loses_no_alert_and_sends_none_tw
     assert len(set(keys)) == count
     assert set(keys) == set(watcher.scalars(select(Alert.dedupe_key)))
     sweeps = watcher.scalars(select(JobRun).where(JobRun.job_id == "deadline-sweep").order_by(JobRun.id))
-    assert sweeps[0].outcome == "abandoned"
-    assert sweeps[-1].outcome == "succeeded"
+    outcomes = [(run.outcome, run.error) for run in sweeps]
+    assert sweeps[0].outcome == "abandoned", outcomes
+    # The second's sweeps finished the work; one still running at the clean stop may be cut short, nothing else.
+    assert any(run.outcome == "succeeded" and run.details.get("alerts_created") for run in sweeps[1:]), outcomes
+    assert all(
+        outcome == "succeeded" or (outcome == "failed" and (error or "").startswith("stopped:"))
+        for outcome, error in outcomes[1:]
+    ), outcomes
