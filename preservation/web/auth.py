@@ -34,7 +34,7 @@ def _after_sign_in(user: User, next_path: str | None) -> ResponseReturnValue:
     if browser_session.needs_mfa_enrolment(user):
         flash("Your role needs a second factor: set up an authenticator app to continue.", "notice")
         return redirect(url_for("account.mfa"), 303)
-    return redirect(safe_next(next_path) or url_for("account.index"), 303)
+    return redirect(safe_next(next_path) or url_for("dashboard.overview"), 303)
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])

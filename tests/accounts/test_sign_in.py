@@ -26,10 +26,11 @@ from tests.accounts.support import (
 )
 
 
-def test_right_password_signs_in_and_lands_on_the_account(client: FlaskClient, viewer: Person) -> None:
+def test_right_password_signs_in_and_lands_on_the_overview(client: FlaskClient, viewer: Person) -> None:
     response = sign_in(client, viewer.email, PASSWORD)
     assert response.status_code == 303
-    assert response.headers["Location"] == "/account"
+    assert response.headers["Location"] == "/overview"
+    assert client.get("/overview").status_code == 200
     page = client.get("/account")
     assert page.status_code == 200
     assert viewer.email in page.get_data(as_text=True)
@@ -40,7 +41,7 @@ def test_sign_in_returns_to_the_page_asked_for_but_never_off_site(client: FlaskC
     other = client.application.test_client()
     for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
         response = sign_in(other, viewer.email, PASSWORD, next_path=target)
-        assert response.headers["Location"] == "/account", target
+        assert response.headers["Location"] == "/overview", target
 
 
 def test_email_is_matched_without_regard_to_case(client: FlaskClient, viewer: Person) -> None:
