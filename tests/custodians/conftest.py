@@ -16,49 +16,23 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from preservation.models import Alert, AlertDelivery, Custodian, PreservationOrder
 from preservation.services import custodians, matters, orders, users
 from preservation.services.notice_mail import NoticePolicy
 from preservation.services.unit import Unit
+from tests.clock import FrozenClock
 
 SECRET = "test-secret-key"
 START = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.UTC)
-# Tables the shared cleanup does not reach on PostgreSQL.
-NOTICE_TABLES = ("notice_templates", "alert_deliveries", "alerts")
-
-
-class FrozenClock:
-    """A clock that stands still until told to move."""
-
-    def __init__(self, now: dt.datetime = START) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> dt.datetime:
-        self.now += dt.timedelta(**delta)
-        return self.now
-
-
-@pytest.fixture
-def database_url(database_url: str) -> str:
-    """The shared clean database, with the notice templates and the outbox emptied too."""
-    if database_url.startswith("postgresql"):
-        engine = create_engine(database_url)
-        with engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {', '.join(NOTICE_TABLES)} RESTART IDENTITY CASCADE"))
-        engine.dispose()
-    return database_url
 
 
 @pytest.fixture
 def clock() -> FrozenClock:
     """A frozen clock at START."""
-    return FrozenClock()
+    return FrozenClock(START)
 
 
 @pytest.fixture

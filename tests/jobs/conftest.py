@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from config.scheduling import SchedulingSettings
 from config.settings import Settings
@@ -19,35 +18,10 @@ from jobs.context import JobContext
 from preservation.adapters.notifiers import ConsoleNotifier
 from preservation.services import matters, orders, users
 from preservation.services.unit import Unit
+from tests.clock import FrozenClock
 from tests.jobs.servers import MailServer, WebhookServer
 
-SCHEDULER_TABLES = ("job_runs", "scheduler_leases", "scheduler_heartbeats")
 START = dt.datetime(2027, 1, 1, 14, 0, tzinfo=dt.UTC)
-
-
-class FrozenClock:
-    """A clock that stands still until told to move."""
-
-    def __init__(self, now: dt.datetime = START) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> dt.datetime:
-        self.now += dt.timedelta(**delta)
-        return self.now
-
-
-@pytest.fixture
-def database_url(database_url: str) -> str:
-    """The shared clean database, with the scheduler's own tables emptied too (PostgreSQL keeps them)."""
-    if database_url.startswith("postgresql"):
-        engine = create_engine(database_url)
-        with engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {', '.join(SCHEDULER_TABLES)} RESTART IDENTITY"))
-        engine.dispose()
-    return database_url
 
 
 def free_port() -> int:
@@ -60,7 +34,7 @@ def free_port() -> int:
 @pytest.fixture
 def clock() -> FrozenClock:
     """A frozen clock at 2027-01-01 14:00 UTC."""
-    return FrozenClock()
+    return FrozenClock(START)
 
 
 @pytest.fixture
