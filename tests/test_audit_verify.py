@@ -184,11 +184,13 @@ def test_verify_names_the_seq_after_a_deleted_event(
 def test_verify_catches_an_altered_event_even_with_its_hash_recomputed(
     workload: list[AuditEvent], hostile_dba: Callable[[Executable], None], database_url: str, tmp_path: Path
 ) -> None:
-    """A forger who recomputes the altered event's hash still breaks the link from the event after it."""
+    """A forger who rewrites the event's stored bytes and recomputes its hash still breaks the next link."""
     target = workload[len(workload) // 2]
     forged = replace(audit.chain_entry(target), actor="user:forger@example.org")
     hostile_dba(
-        update(AuditEvent).where(AuditEvent.seq == target.seq).values(actor=forged.actor, hash=forged.compute_hash())
+        update(AuditEvent)
+        .where(AuditEvent.seq == target.seq)
+        .values(actor=forged.actor, hash=forged.compute_hash(), canonical=forged.canonical_bytes().decode())
     )
 
     result = _verify(database_url, tmp_path)

@@ -120,12 +120,30 @@ def event_text(event: StoredEvent) -> str:
     )
 
 
+class CheckedRow(NamedTuple):
+    """An event as verification reads it: the stored bytes that were hashed, the columns the links use, and
+    whether the event's other columns still spell those bytes (compared by the database)."""
+
+    seq: int
+    canonical: bytes
+    hash: str
+    prev_hash: str
+    matter_id: int | None
+    matter_seq: int | None
+    matter_prev_hash: str | None
+    spelled: bool
+
+
+COLUMNS_ALTERED = "its columns differ from the bytes that were hashed: the event was altered"
+HASH_MISMATCH = "stored hash does not match the event's contents: the event was altered"
+
+
 class ChainWalk:
     """Follows stored events in seq order, checking every hash and link, and remembers the heads reached.
 
-    Checks: seq runs 1, 2, 3... without gaps; each stored hash equals the recomputed one; each
-    prev_hash names the event before; each matter's matter_seq runs without gaps and its
-    matter_prev_hash names that matter's previous event.
+    Checks: seq runs 1, 2, 3... without gaps; each stored hash is the SHA-256 of the stored bytes; the
+    columns spell those bytes; each prev_hash names the event before; each matter's matter_seq runs
+    without gaps and its matter_prev_hash names that matter's previous event.
     """
 
     def __init__(self) -> None:
@@ -135,32 +153,49 @@ class ChainWalk:
         self.matter_heads: dict[int, tuple[int, str]] = {}
 
     def step(self, event: StoredEvent) -> list[ChainProblem]:
+        """Check one event given by its columns alone (its bytes rebuilt from them)."""
+        canonical = event_text(event).encode()
+        return self.check(
+            CheckedRow(
+                event.seq,
+                canonical,
+                event.hash,
+                event.prev_hash,
+                event.matter_id,
+                event.matter_seq,
+                event.matter_prev_hash,
+                True,
+            )
+        )
+
+    def check(self, row: CheckedRow) -> list[ChainProblem]:
         """Check one event against the ones before it; the problems found, earliest first."""
+        seq, canonical, stored_hash, prev_hash, matter, matter_seq, matter_prev_hash, spelled = row
         problems: list[ChainProblem] = []
-        seq = event.seq
         if seq != self.last_seq + 1:
             problems.append(ChainProblem(seq, f"expected seq {self.last_seq + 1}: events are missing or inserted"))
-        if hashlib.sha256(event_text(event).encode()).hexdigest() != event.hash:
-            problems.append(ChainProblem(seq, "stored hash does not match the event's contents: the event was altered"))
-        if event.prev_hash != self.head:
+        if hashlib.sha256(canonical).hexdigest() != stored_hash:
+            problems.append(ChainProblem(seq, HASH_MISMATCH))
+        elif not spelled:
+            problems.append(ChainProblem(seq, COLUMNS_ALTERED))
+        if prev_hash != self.head:
             problems.append(
                 ChainProblem(seq, "prev_hash does not match the previous event's hash: the chain is broken")
             )
-        matter = event.matter_id
         if matter is not None:
             last_seq, last_hash = self.matter_heads.get(matter, (0, GENESIS_HASH))
-            if event.matter_seq != last_seq + 1:
+            if matter_seq != last_seq + 1:
                 problems.append(
-                    ChainProblem(seq, f"matter {matter}: expected matter_seq {last_seq + 1}, found {event.matter_seq}")
+                    ChainProblem(seq, f"matter {matter}: expected matter_seq {last_seq + 1}, found {matter_seq}")
                 )
-            if event.matter_prev_hash != last_hash:
+            if matter_prev_hash != last_hash:
                 problems.append(
                     ChainProblem(seq, f"matter {matter}: matter_prev_hash does not match that matter's previous event")
                 )
-            self.matter_heads[matter] = (event.matter_seq or 0, event.hash)
+            self.matter_heads[matter] = (matter_seq or 0, stored_hash)
         self.count += 1
         self.last_seq = seq
-        self.head = event.hash
+        self.head = stored_hash
         return problems
 
 

@@ -36,6 +36,10 @@ class AuditEvent(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     matter_prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The exact canonical JSON that was hashed, written once at append time: verification hashes it and
+    # exports copy it without re-encoding. The columns above are the same fields, for queries and filters;
+    # verification checks in SQL that they still spell these bytes.
+    canonical: Mapped[str] = mapped_column(Text)
 
 
 class AuditCheckpoint(Base):

@@ -6,7 +6,9 @@ just before the range and every one after it up to the checkpoint's head), event
 events.jsonl) and manifest.json (range, filters, counts, each file's SHA-256, the public key).
 
 A line of events.jsonl or proof.jsonl is {"event":E,"hash":H}\\n, where E is byte for byte the canonical
-JSON the service hashed, so SHA-256(E) = H; the verifier slices E out and hashes it, never re-encoding.
+JSON the service hashed, copied from audit_events.canonical, so SHA-256(E) = H; the verifier slices E
+out and hashes it, never re-encoding. events.csv is derived from the columns; if a column no longer
+spells the stored bytes, the verifier's own derivation from events.jsonl differs and it says which row.
 
 Entries are stored, not deflated: the export then runs at the speed of the database read (deflate would
 triple its time); compress the file afterwards when size matters. Events are read in batches and written
@@ -27,11 +29,11 @@ from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
-from preservation.domain.audit_chain import StoredEvent, encode_string, event_text, format_timestamp
+from preservation.domain.audit_chain import StoredEvent, encode_string, format_timestamp
 from preservation.domain.audit_csv import csv_header, csv_lines
 from preservation.domain.checkpoints import Checkpoint, VerifierKey, parse_checkpoint
 from preservation.models import AuditCheckpoint
-from preservation.services.audit_rows import position_bounds, read_batches
+from preservation.services.audit_rows import position_bounds, read_with_canonical
 
 EXPORT_FORMAT = "preservation-tracker audit export 1"
 LINE_FORMAT = (
@@ -48,11 +50,6 @@ class ExportFilter:
     matter_id: int | None = None
     since: dt.datetime | None = None
     until: dt.datetime | None = None
-
-
-def export_line(event: StoredEvent) -> str:
-    """One line of events.jsonl: the exact hashed JSON and the stored hash beside it."""
-    return f'{{"event":{event_text(event)},"hash":{encode_string(event.hash)}}}\n'
 
 
 def verifier_source() -> bytes:
@@ -152,13 +149,16 @@ def stream_export(
 
         def selected() -> Iterator[tuple[bytes, int]]:
             nonlocal csv_rows
-            for batch in _batches(session, [(plan.first, plan.last)], wanted.matter_id):
+            for batch, canonical in _batches(session, [(plan.first, plan.last)], wanted.matter_id):
                 spool.write(csv_lines(batch).encode())
                 csv_rows += len(batch)
-                yield _jsonl(batch), len(batch)
+                yield _jsonl(batch, canonical), len(batch)
 
         yield from member(archive, "events.jsonl", selected())
-        proof = ((_jsonl(batch), len(batch)) for batch in _batches(session, plan.proof_ranges(), wanted.matter_id))
+        proof = (
+            (_jsonl(batch, canonical), len(batch))
+            for batch, canonical in _batches(session, plan.proof_ranges(), wanted.matter_id)
+        )
         yield from member(archive, "proof.jsonl", proof)
         spool.seek(0)
         yield from member(archive, "events.csv", _spooled(spool, csv_rows))
@@ -167,10 +167,12 @@ def stream_export(
     yield sink.take()
 
 
-def _batches(session: Session, ranges: list[tuple[int, int]], matter_id: int | None) -> Iterator[list[StoredEvent]]:
+def _batches(
+    session: Session, ranges: list[tuple[int, int]], matter_id: int | None
+) -> Iterator[tuple[list[StoredEvent], list[str]]]:
     for first, last in ranges:
         if first <= last:
-            yield from read_batches(session, first=first, last=last, matter_id=matter_id)
+            yield from read_with_canonical(session, first=first, last=last, matter_id=matter_id)
 
 
 def _spooled(spool: IO[bytes], rows: int) -> Iterator[tuple[bytes, int]]:
@@ -180,8 +182,12 @@ def _spooled(spool: IO[bytes], rows: int) -> Iterator[tuple[bytes, int]]:
     yield b"", rows
 
 
-def _jsonl(batch: list[StoredEvent]) -> bytes:
-    return "".join(map(export_line, batch)).encode()
+def _jsonl(batch: list[StoredEvent], canonical: list[str]) -> bytes:
+    """The lines of a batch, straight from the stored bytes."""
+    quote = encode_string
+    return "".join(
+        [f'{{"event":{text},"hash":{quote(event.hash)}}}\n' for event, text in zip(batch, canonical, strict=True)]
+    ).encode()
 
 
 def _timestamp(moment: dt.datetime | None) -> str | None:

@@ -6,14 +6,16 @@ on (matter_id, matter_seq), so memory stays flat however long the log is.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, func, select, type_coerce
+from sqlalchemy import ColumnElement, LargeBinary, Select, String, cast, func, literal_column, select, type_coerce
 from sqlalchemy.orm import Session
 
-from preservation.domain.audit_chain import StoredEvent
+from preservation.domain.audit_chain import CheckedRow, StoredEvent
 from preservation.models import AuditEvent
 
 BATCH = 10_000
@@ -57,8 +59,29 @@ def read_batches(
 
     Positions are seq, or matter_seq within one matter when matter_id is given.
     """
+    for rows in _keyset(session, _query(session), first=first, last=last, matter_id=matter_id, batch=batch):
+        yield list(map(StoredEvent._make, rows))
+
+
+def read_with_canonical(
+    session: Session,
+    *,
+    first: int = 1,
+    last: int | None = None,
+    matter_id: int | None = None,
+    batch: int = BATCH,
+) -> Iterator[tuple[list[StoredEvent], list[str]]]:
+    """As read_batches, each batch with the stored canonical JSON of its events beside it."""
+    query = _query(session).add_columns(AuditEvent.canonical)
+    for rows in _keyset(session, query, first=first, last=last, matter_id=matter_id, batch=batch):
+        yield [StoredEvent._make(row[:12]) for row in rows], [row[12] for row in rows]
+
+
+def _keyset(
+    session: Session, query: Select[Any], *, first: int, last: int | None, matter_id: int | None, batch: int
+) -> Iterator[Sequence[Any]]:
     position = AuditEvent.seq if matter_id is None else AuditEvent.matter_seq
-    query = _query(session).order_by(position).limit(batch)
+    query = query.order_by(position).limit(batch)
     if matter_id is not None:
         query = query.where(AuditEvent.matter_id == matter_id)
     if last is not None:
@@ -70,12 +93,113 @@ def read_batches(
         rows = connection.execute(query.where(position > after)).all()
         if not rows:
             return
-        events = list(map(StoredEvent._make, rows))
-        yield events
+        yield rows
         if len(rows) < batch:
             return
-        last_event = events[-1]
-        after = last_event.seq if matter_id is None else (last_event.matter_seq or 0)
+        # seq is the first column and matter_seq the eighth of every query here.
+        after = rows[-1][0] if matter_id is None else (rows[-1][7] or 0)
+
+
+# The canonical JSON of an event spelled from its columns by the database, in C: the same escaping as
+# Python's json module with ensure_ascii=False (json_quote in SQLite, to_json in PostgreSQL; tested).
+_SPELLING = {
+    "sqlite": (
+        "'{\"action\":' || json_quote(action) || ',\"actor\":' || json_quote(actor)"
+        " || ',\"details\":' || details"
+        " || ',\"matter_id\":' || coalesce(matter_id, 'null')"
+        " || ',\"matter_prev_hash\":' || coalesce(json_quote(matter_prev_hash), 'null')"
+        " || ',\"matter_seq\":' || coalesce(matter_seq, 'null')"
+        " || ',\"occurred_at\":\"' || substr(occurred_at, 1, 10) || 'T' || substr(occurred_at, 12) || 'Z\"'"
+        " || ',\"prev_hash\":' || json_quote(prev_hash) || ',\"seq\":' || seq"
+        " || ',\"subject_id\":' || json_quote(subject_id) || ',\"subject_type\":' || json_quote(subject_type)"
+        " || '}'"
+    ),
+    "postgresql": (
+        "'{\"action\":' || to_json(action)::text || ',\"actor\":' || to_json(actor)::text"
+        " || ',\"details\":' || details"
+        " || ',\"matter_id\":' || coalesce(matter_id::text, 'null')"
+        " || ',\"matter_prev_hash\":' || coalesce(to_json(matter_prev_hash)::text, 'null')"
+        " || ',\"matter_seq\":' || coalesce(matter_seq::text, 'null')"
+        ' || \',"occurred_at":"\' || to_char(occurred_at AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\')'
+        " || '\"' || ',\"prev_hash\":' || to_json(prev_hash)::text || ',\"seq\":' || seq::text"
+        " || ',\"subject_id\":' || to_json(subject_id)::text || ',\"subject_type\":' || to_json(subject_type)::text"
+        " || '}'"
+    ),
+}
+
+
+def spelled_from_columns(session: Session) -> ColumnElement[Any]:
+    """An SQL expression: the event's canonical JSON as its columns spell it now."""
+    return literal_column(_SPELLING[session.get_bind().dialect.name], String())
+
+
+def _canonical_bytes(session: Session) -> ColumnElement[Any]:
+    """The stored canonical JSON as UTF-8 bytes, ready for hashlib without a decode and encode in Python."""
+    if session.get_bind().dialect.name == "sqlite":
+        return cast(AuditEvent.canonical, LargeBinary())
+    # A cast to bytea would read backslashes as escapes; convert_to takes the text as it is.
+    return type_coerce(func.convert_to(AuditEvent.canonical, "UTF8"), LargeBinary())
+
+
+def _spelled(session: Session) -> ColumnElement[Any]:
+    """True when the columns still spell the stored canonical bytes (false also when a column is NULL)."""
+    return func.coalesce(AuditEvent.canonical == spelled_from_columns(session), False)
+
+
+def read_checked(
+    session: Session, *, first: int = 1, last: int | None = None, batch: int = BATCH
+) -> Iterator[list[CheckedRow]]:
+    """Events for verification in seq order, a batch at a time: stored bytes, link columns, and agreement.
+
+    The database compares every column with the stored bytes as it reads them, so Python only hashes.
+    """
+    query = (
+        select(
+            AuditEvent.seq,
+            _canonical_bytes(session),
+            AuditEvent.hash,
+            AuditEvent.prev_hash,
+            AuditEvent.matter_id,
+            AuditEvent.matter_seq,
+            AuditEvent.matter_prev_hash,
+            _spelled(session),
+        )
+        .order_by(AuditEvent.seq)
+        .limit(batch)
+    )
+    if last is not None:
+        query = query.where(AuditEvent.seq <= last)
+    after = first - 1
+    connection = session.connection()
+    make = CheckedRow._make
+    while True:
+        rows = connection.execute(query.where(AuditEvent.seq > after)).all()
+        if not rows:
+            return
+        yield list(map(make, rows))
+        if len(rows) < batch:
+            return
+        after = rows[-1][0]
+
+
+def altered_columns(session: Session, seq: int) -> list[str]:
+    """Which columns of the event at seq no longer hold what its stored canonical bytes say."""
+    row = session.execute(select(AuditEvent.canonical).where(AuditEvent.seq == seq)).first()
+    stored = next((event for batch in read_batches(session, first=seq, last=seq) for event in batch), None)
+    if row is None or stored is None:
+        return []
+    try:
+        hashed = json.loads(row.canonical)
+    except ValueError:
+        return ["canonical"]
+    columns = stored._asdict()
+    del columns["hash"]
+    with contextlib.suppress(ValueError):
+        columns["details"] = json.loads(stored.details)
+    if not isinstance(hashed, dict):
+        return ["canonical"]
+    # Equal values spelled otherwise (details re-encoded, say) name no column: the caller says so.
+    return [name for name, value in columns.items() if hashed.get(name) != value]
 
 
 def last_seq(session: Session) -> int:

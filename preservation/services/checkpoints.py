@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from preservation.domain.audit_chain import ChainProblem, ChainWalk, format_timestamp
+from preservation.domain.audit_chain import COLUMNS_ALTERED, ChainProblem, ChainWalk, format_timestamp
 from preservation.domain.checkpoints import (
     Checkpoint,
     NoteError,
@@ -26,7 +26,7 @@ from preservation.domain.checkpoints import (
 )
 from preservation.domain.errors import Conflict
 from preservation.models import AuditCheckpoint
-from preservation.services.audit_rows import last_seq, read_batches
+from preservation.services.audit_rows import altered_columns, last_seq, read_checked
 
 
 class CheckpointRefused(Conflict):
@@ -86,12 +86,12 @@ def draft_checkpoint(session: Session, signer: Signer, now: dt.datetime) -> Chec
                 f"{previous.tree_size}: events were removed"
             )
     walk = _walk_from(previous)
-    for batch in read_batches(session, first=walk.last_seq + 1, last=size):
+    for batch in read_checked(session, first=walk.last_seq + 1, last=size):
         for event in batch:
-            problems = walk.step(event)
+            problems = walk.check(event)
             if problems:
-                why = f"no checkpoint signed: the chain breaks at seq {event.seq}: {problems[0].reason}"
-                raise CheckpointRefused(why)
+                reason = _named(session, problems[0]).reason
+                raise CheckpointRefused(f"no checkpoint signed: the chain breaks at seq {event.seq}: {reason}")
     if walk.last_seq != size:
         raise CheckpointRefused(f"no checkpoint signed: the log should run to seq {size}, it stops at {walk.last_seq}")
     body = checkpoint_body(signer.name, size, walk.head, format_timestamp(now), walk.matter_heads)
@@ -207,11 +207,11 @@ def verify_log(session: Session, key: VerifierKey | None) -> LogVerdict:
     walk = ChainWalk()
     matched_before = 0
     matter_heads_at_checkpoint: dict[int, tuple[int, str]] | None = None
-    for batch in read_batches(session):
+    for batch in read_checked(session):
         for event in batch:
-            problems = walk.step(event)
+            problems = walk.check(event)
             if problems:
-                return _chain_broken(walk, problems[0], summary)
+                return _chain_broken(walk, _named(session, problems[0]), summary)
             if earlier.get(event.seq) == event.hash and (signed is None or event.seq < signed.tree_size):
                 matched_before = event.seq
             if signed is not None and event.seq == signed.tree_size:
@@ -229,6 +229,15 @@ def verify_log(session: Session, key: VerifierKey | None) -> LogVerdict:
     appended = walk.last_seq - signed.tree_size if signed is not None else 0
     notes = [f"{appended} events appended since the checkpoint, chained but not yet signed"] if appended else []
     return LogVerdict(walk.count, walk.head, None, summary, notes)
+
+
+def _named(session: Session, problem: ChainProblem) -> ChainProblem:
+    """The problem, naming the altered columns when the columns no longer spell the hashed bytes."""
+    if problem.reason != COLUMNS_ALTERED:
+        return problem
+    columns = altered_columns(session, problem.seq)
+    what = f"its columns ({', '.join(columns)})" if columns else "its columns (spelled otherwise)"
+    return ChainProblem(problem.seq, problem.reason.replace("its columns", what, 1))
 
 
 def _chain_broken(walk: ChainWalk, first: ChainProblem, summary: CheckpointCheck | None) -> LogVerdict:

@@ -8,6 +8,7 @@ bulk INSERTs in batches; nothing here is for production data.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -296,7 +297,8 @@ def _chain(session: Session, count: int, matters: list[int], now: dt.datetime) -
             prev_hash=prev,
             matter_prev_hash=matter_prev,
         )
-        digest = entry.compute_hash()
+        canonical = entry.canonical_bytes()
+        digest = hashlib.sha256(canonical).hexdigest()
         yield {
             "seq": seq,
             "occurred_at": moment,
@@ -310,6 +312,7 @@ def _chain(session: Session, count: int, matters: list[int], now: dt.datetime) -
             "prev_hash": prev,
             "matter_prev_hash": matter_prev,
             "hash": digest,
+            "canonical": canonical.decode(),
         }
         prev = digest
         matter_heads[matter] = (matter_seq + 1, digest)

@@ -97,13 +97,13 @@ def rechained(events: list[StoredEvent], seq: int, **change: Any) -> list[Stored
 
 REWRITE = (
     "UPDATE audit_events SET actor = :actor, details = :details, prev_hash = :prev_hash, "
-    "matter_prev_hash = :matter_prev_hash, hash = :hash WHERE seq = :seq"
+    "matter_prev_hash = :matter_prev_hash, hash = :hash, canonical = :canonical WHERE seq = :seq"
 )
 
 
 def rewrite_params(events: list[StoredEvent], since_seq: int) -> list[dict[str, Any]]:
-    """Parameters of REWRITE for every event from since_seq on."""
-    return [event._asdict() for event in events if event.seq >= since_seq]
+    """Parameters of REWRITE for every event from since_seq on: columns and stored bytes rewritten alike."""
+    return [{**event._asdict(), "canonical": event_text(event)} for event in events if event.seq >= since_seq]
 
 
 # Exports and the stand-alone verifier -------------------------------------------------------------------

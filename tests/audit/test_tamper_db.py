@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from preservation.domain.audit_chain import canonical_json
+from preservation.domain.audit_chain import canonical_json, event_text
 from tests.audit.support import REWRITE, StoredTrail, forged_line, parsed, rechained, record_trail, rewrite_params
 from tests.conftest import ApiClient
 
@@ -68,7 +68,53 @@ def test_an_intact_log_matches_its_checkpoint(
 def test_changing_one_field_of_one_event(
     checkpointed: StoredTrail, hostile_dba: Callable[..., None], cli: Callable[..., Result], api: ApiClient
 ) -> None:
+    """The column alone: the stored bytes still hash right, but the columns no longer spell them."""
     hostile_dba("UPDATE audit_events SET details = :details WHERE seq = 17", details=canonical_json({"note": "x"}))
+    seq, reason = _broken(cli("audit", "verify"))
+    assert (seq, reason) == (17, "its columns (details) differ from the bytes that were hashed: the event was altered")
+    assert _api_problem(api) == {"kind": "chain", "seq": 17, "reason": reason}
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("actor", "user:mallory@example.org"),
+        ("action", "matter.deleted"),
+        ("subject_id", "999"),
+        ("matter_id", 77),
+        ("matter_seq", 99),
+        ("prev_hash", "e" * 64),
+        ("matter_prev_hash", None),
+        ("seq", 1000),
+    ],
+)
+def test_changing_any_column_of_one_event(
+    checkpointed: StoredTrail,
+    hostile_dba: Callable[..., None],
+    cli: Callable[..., Result],
+    column: str,
+    value: object,
+) -> None:
+    """Whichever column of event 47 (of matter 3) is changed, verify names it (or, for seq, the gap it leaves)."""
+    hostile_dba(f"UPDATE audit_events SET {column} = :value WHERE seq = 47", value=value)  # noqa: S608 (test literal)
+    seq, reason = _broken(cli("audit", "verify"))
+    assert seq == (48 if column == "seq" else 47)
+    assert reason.startswith(("its columns (", "prev_hash", "matter", "expected seq")), reason
+    if column not in ("prev_hash", "matter_prev_hash", "matter_id", "matter_seq", "seq"):
+        assert reason == f"its columns ({column}) differ from the bytes that were hashed: the event was altered"
+
+
+def test_changing_the_stored_bytes_of_one_event(
+    checkpointed: StoredTrail, hostile_dba: Callable[..., None], cli: Callable[..., Result], api: ApiClient
+) -> None:
+    """The stored bytes and the columns changed alike: the bytes no longer hash to the stored hash."""
+    target = checkpointed.events[16]
+    forged = target._replace(actor="user:mallory@example.org")
+    hostile_dba(
+        "UPDATE audit_events SET actor = :actor, canonical = :canonical WHERE seq = 17",
+        actor=forged.actor,
+        canonical=event_text(forged),
+    )
     seq, reason = _broken(cli("audit", "verify"))
     assert (seq, reason) == (17, "stored hash does not match the event's contents: the event was altered")
     assert _api_problem(api) == {"kind": "chain", "seq": 17, "reason": reason}
@@ -107,8 +153,8 @@ def _forged_event(trail: StoredTrail, seq: int, prev_hash: str) -> dict[str, Any
 
 INSERT = (
     "INSERT INTO audit_events (seq, occurred_at, actor, action, subject_type, subject_id, matter_id, matter_seq, "
-    "details, prev_hash, matter_prev_hash, hash) VALUES (:seq, :occurred_at, :actor, :action, :subject_type, "
-    ":subject_id, NULL, NULL, :details, :prev_hash, NULL, :hash)"
+    "details, prev_hash, matter_prev_hash, hash, canonical) VALUES (:seq, :occurred_at, :actor, :action, "
+    ":subject_type, :subject_id, NULL, NULL, :details, :prev_hash, NULL, :hash, :canonical)"
 )
 
 
@@ -118,7 +164,16 @@ def _insert(hostile_dba: Callable[..., None], event: dict[str, Any], db_kind: st
     aware = dt.datetime.fromisoformat(line["occurred_at"].replace("Z", "+00:00"))
     # As the application stores it: SQLite keeps UTC text, PostgreSQL a timestamptz.
     moment = aware.strftime("%Y-%m-%d %H:%M:%S.%f") if db_kind == "sqlite" else aware
-    hostile_dba(INSERT, **{**line, "details": canonical_json(line["details"]), "hash": stored, "occurred_at": moment})
+    hostile_dba(
+        INSERT,
+        **{
+            **line,
+            "details": canonical_json(line["details"]),
+            "hash": stored,
+            "occurred_at": moment,
+            "canonical": canonical_json(event),
+        },
+    )
 
 
 def test_inserting_a_forged_event(
@@ -149,7 +204,10 @@ def test_inserting_a_forged_event_linked_into_the_chain(
     forged_hash = forged_line(forged).decode().rsplit('"hash":"', 1)[1][:64]
     hostile_dba("UPDATE audit_events SET prev_hash = :forged WHERE seq = 19", forged=forged_hash)
     seq, reason = _broken(cli("audit", "verify"))
-    assert (seq, reason) == (19, "stored hash does not match the event's contents: the event was altered")
+    assert (seq, reason) == (
+        19,
+        "its columns (seq, prev_hash) differ from the bytes that were hashed: the event was altered",
+    )
 
 
 def test_deleting_the_last_events(
