@@ -168,6 +168,41 @@ class ChainWalk:
             )
         )
 
+    def check_batch(self, rows: list[CheckedRow]) -> ChainProblem | None:
+        """Check consecutive events; the first problem, or None. The state stops at the event that failed.
+
+        The same checks as check(), in one loop over local names: this is verification's hot path.
+        """
+        sha256 = hashlib.sha256
+        heads = self.matter_heads
+        last_seq, head, count = self.last_seq, self.head, self.count
+        for row in rows:
+            seq, canonical, stored_hash, prev_hash, matter, matter_seq, matter_prev_hash, spelled = row
+            if not (
+                seq == last_seq + 1
+                and prev_hash == head
+                and spelled
+                and sha256(canonical).hexdigest() == stored_hash
+                and (
+                    matter is None
+                    or (
+                        matter_seq is not None
+                        and heads.get(matter, (0, GENESIS_HASH)) == (matter_seq - 1, matter_prev_hash)
+                    )
+                )
+            ):
+                self.last_seq, self.head, self.count = last_seq, head, count
+                problems = self.check(row)
+                if problems:
+                    return problems[0]
+                last_seq, head, count = self.last_seq, self.head, self.count
+                continue
+            if matter is not None:
+                heads[matter] = (matter_seq, stored_hash)
+            last_seq, head, count = seq, stored_hash, count + 1
+        self.last_seq, self.head, self.count = last_seq, head, count
+        return None
+
     def check(self, row: CheckedRow) -> list[ChainProblem]:
         """Check one event against the ones before it; the problems found, earliest first."""
         seq, canonical, stored_hash, prev_hash, matter, matter_seq, matter_prev_hash, spelled = row

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from preservation.domain.audit_chain import COLUMNS_ALTERED, ChainProblem, ChainWalk, format_timestamp
+from preservation.domain.audit_chain import COLUMNS_ALTERED, ChainProblem, ChainWalk, CheckedRow, format_timestamp
 from preservation.domain.checkpoints import (
     Checkpoint,
     NoteError,
@@ -87,11 +87,10 @@ def draft_checkpoint(session: Session, signer: Signer, now: dt.datetime) -> Chec
             )
     walk = _walk_from(previous)
     for batch in read_checked(session, first=walk.last_seq + 1, last=size):
-        for event in batch:
-            problems = walk.check(event)
-            if problems:
-                reason = _named(session, problems[0]).reason
-                raise CheckpointRefused(f"no checkpoint signed: the chain breaks at seq {event.seq}: {reason}")
+        first = walk.check_batch(batch)
+        if first is not None:
+            reason = _named(session, first).reason
+            raise CheckpointRefused(f"no checkpoint signed: the chain breaks at seq {first.seq}: {reason}")
     if walk.last_seq != size:
         raise CheckpointRefused(f"no checkpoint signed: the log should run to seq {size}, it stops at {walk.last_seq}")
     body = checkpoint_body(signer.name, size, walk.head, format_timestamp(now), walk.matter_heads)
@@ -206,19 +205,21 @@ def verify_log(session: Session, key: VerifierKey | None) -> LogVerdict:
     earlier = dict(session.execute(select(AuditCheckpoint.tree_size, AuditCheckpoint.head_hash)).all())
     walk = ChainWalk()
     matched_before = 0
-    matter_heads_at_checkpoint: dict[int, tuple[int, str]] | None = None
     for batch in read_checked(session):
-        for event in batch:
-            problems = walk.check(event)
-            if problems:
-                return _chain_broken(walk, _named(session, problems[0]), summary)
-            if earlier.get(event.seq) == event.hash and (signed is None or event.seq < signed.tree_size):
-                matched_before = event.seq
-            if signed is not None and event.seq == signed.tree_size:
-                matter_heads_at_checkpoint = dict(walk.matter_heads)
-                if event.hash != signed.head_hash or matter_heads_at_checkpoint != signed.matter_heads:
-                    reason = _rewrite_reason(signed, event.hash, matter_heads_at_checkpoint, matched_before, row)
-                    return LogVerdict(walk.count, walk.head, VerifyProblem("rewritten", event.seq, reason), summary)
+        # Split where the checkpoint's head falls, to compare the heads reached there.
+        # Rows are the driver's tuples in CheckedRow's order: [0] is seq, [2] the hash.
+        cut = signed.tree_size - batch[0][0] + 1 if signed is not None else -1
+        parts = [batch[:cut], batch[cut:]] if 0 < cut <= len(batch) else [batch]
+        for part in parts:
+            first = walk.check_batch(part)
+            if first is not None:
+                return _chain_broken(walk, _named(session, first), summary)
+            matched_before = max([matched_before, *_matching(part, earlier, signed)])
+            if signed is not None and part and part[-1][0] == signed.tree_size:
+                reached = dict(walk.matter_heads)
+                if walk.head != signed.head_hash or reached != signed.matter_heads:
+                    reason = _rewrite_reason(signed, walk.head, reached, matched_before, row)
+                    return LogVerdict(walk.count, walk.head, VerifyProblem("rewritten", walk.last_seq, reason), summary)
     if signed is not None and walk.last_seq < signed.tree_size:
         missing = signed.tree_size - walk.last_seq
         reason = (
@@ -229,6 +230,19 @@ def verify_log(session: Session, key: VerifierKey | None) -> LogVerdict:
     appended = walk.last_seq - signed.tree_size if signed is not None else 0
     notes = [f"{appended} events appended since the checkpoint, chained but not yet signed"] if appended else []
     return LogVerdict(walk.count, walk.head, None, summary, notes)
+
+
+def _matching(part: list[CheckedRow], earlier: dict[int, str], signed: Checkpoint | None) -> list[int]:
+    """Positions in a checked run of events where an earlier checkpoint's head still matches."""
+    if not part:
+        return []
+    start, end = part[0][0], part[-1][0]
+    limit = signed.tree_size if signed is not None else end + 1
+    return [
+        size
+        for size, head in earlier.items()
+        if start <= size <= end and size < limit and part[size - start][2] == head
+    ]
 
 
 def _named(session: Session, problem: ChainProblem) -> ChainProblem:
