@@ -198,7 +198,7 @@ class ChainWalk:
                 last_seq, head, count = self.last_seq, self.head, self.count
                 continue
             if matter is not None:
-                heads[matter] = (matter_seq, stored_hash)
+                heads[matter] = (matter_seq or 0, stored_hash)
             last_seq, head, count = seq, stored_hash, count + 1
         self.last_seq, self.head, self.count = last_seq, head, count
         return None
