@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from preservation.domain.audit_chain import StoredEvent
 from preservation.domain.export_verifier import CSV_COLUMNS, FORMULA_STARTS
@@ -55,33 +56,34 @@ def csv_header() -> str:
     return csv_text([list(CSV_COLUMNS)])
 
 
-def csv_lines(batch: Iterable[StoredEvent]) -> str:
-    """The rows of a batch of events, as the csv module writes them.
+def csv_lines(batch: Iterable[Sequence[Any]]) -> str:
+    """The rows of a batch of events (StoredEvents, or tuples in their order, extra fields ignored), as the csv
+    module writes them.
 
     The usual row (plain ids, hashes and names; details JSON that needs quoting) is written directly;
     any row holding a quote, comma or line break outside details, or a formula-like cell, goes through
     the csv module and neutralise.
     """
     lines = []
-    for event in batch:
-        seq = str(event.seq)
-        matter = "" if event.matter_id is None else str(event.matter_id)
-        matter_seq = "" if event.matter_seq is None else str(event.matter_seq)
-        matter_prev = event.matter_prev_hash or ""
-        details = event.details
+    for row in batch:
+        (seq_, occurred_at, actor, action, subject_type, subject_id, matter_id, matter_seq_, details) = row[:9]
+        prev_hash, matter_prev, stored_hash = row[9], row[10] or "", row[11]
+        seq = str(seq_)
+        matter = "" if matter_id is None else str(matter_id)
+        matter_seq = "" if matter_seq_ is None else str(matter_seq_)
         others = "\x1f".join(
             (
                 seq,
-                event.occurred_at,
-                event.actor,
-                event.action,
-                event.subject_type,
-                event.subject_id,
+                occurred_at,
+                actor,
+                action,
+                subject_type,
+                subject_id,
                 matter,
                 matter_seq,
-                event.prev_hash,
+                prev_hash,
                 matter_prev,
-                event.hash,
+                stored_hash,
             )
         )
         if (
@@ -91,12 +93,12 @@ def csv_lines(batch: Iterable[StoredEvent]) -> str:
             or "\r" in details
             or "\n" in details
         ):
-            lines.append(csv_text([csv_cells(event)]))
+            lines.append(csv_text([csv_cells(StoredEvent._make(row[:12]))]))
             continue
         if '"' in details or "," in details:
             details = '"' + details.replace('"', '""') + '"'
         lines.append(
-            f"{seq},{event.occurred_at},{event.actor},{event.action},{event.subject_type},{event.subject_id},"
-            f"{matter},{matter_seq},{details},{event.prev_hash},{matter_prev},{event.hash}\r\n"
+            f"{seq},{occurred_at},{actor},{action},{subject_type},{subject_id},"
+            f"{matter},{matter_seq},{details},{prev_hash},{matter_prev},{stored_hash}\r\n"
         )
     return "".join(lines)

@@ -64,22 +64,28 @@ def read_batches(
         yield list(map(StoredEvent._make, rows))
 
 
-def read_with_canonical(
+def read_for_export(
     session: Session,
     *,
     first: int = 1,
     last: int | None = None,
     matter_id: int | None = None,
     batch: int = BATCH,
-) -> Iterator[tuple[list[StoredEvent], list[str]]]:
-    """As read_batches, each batch with the stored canonical JSON of its events beside it."""
+) -> Iterator[list[tuple[Any, ...]]]:
+    """As read_batches, as the driver's plain tuples in StoredEvent's order with the stored canonical JSON last."""
     query = _query(session).add_columns(AuditEvent.canonical)
     for rows in _keyset(session, query, first=first, last=last, matter_id=matter_id, batch=batch):
-        yield [StoredEvent._make(row[:12]) for row in rows], [row[12] for row in rows]
+        yield cast_type(list[tuple[Any, ...]], rows)
 
 
 def _keyset(
-    session: Session, query: Select[Any], *, first: int, last: int | None, matter_id: int | None, batch: int
+    session: Session,
+    query: Select[Any],
+    *,
+    first: int,
+    last: int | None,
+    matter_id: int | None,
+    batch: int,
 ) -> Iterator[Sequence[Any]]:
     position = AuditEvent.seq if matter_id is None else AuditEvent.matter_seq
     query = query.order_by(position).limit(batch)
@@ -88,17 +94,26 @@ def _keyset(
     if last is not None:
         query = query.where(position <= last)
     after = first - 1
-    # Core execution on the session's connection: plain rows, none of the ORM's per-row bookkeeping.
+    # The driver's own cursor in the session's transaction: plain tuples, no result processing per row
+    # (the statement is rendered with its few integer parameters inline).
     connection = session.connection()
-    while True:
-        rows = connection.execute(query.where(position > after)).all()
-        if not rows:
-            return
-        yield rows
-        if len(rows) < batch:
-            return
-        # seq is the first column and matter_seq the eighth of every query here.
-        after = rows[-1][0] if matter_id is None else (rows[-1][7] or 0)
+    cursor = connection.connection.cursor()
+    try:
+        while True:
+            statement = query.where(position > after).compile(
+                dialect=connection.dialect, compile_kwargs={"literal_binds": True}
+            )
+            cursor.execute(str(statement))
+            rows = cursor.fetchall()
+            if not rows:
+                return
+            yield rows
+            if len(rows) < batch:
+                return
+            # seq is the first column and matter_seq the eighth of every query here.
+            after = rows[-1][0] if matter_id is None else (rows[-1][7] or 0)
+    finally:
+        cursor.close()
 
 
 # The canonical JSON of an event spelled from its columns by the database, in C: the same escaping as
