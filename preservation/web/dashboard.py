@@ -15,6 +15,7 @@ from preservation.services import alerts, checkpoints, dashboard
 from preservation.services.audit_export import ExportFilter, stream_export
 from preservation.services.unit import system_clock
 from preservation.web import access
+from preservation.web.api.audit import verifier_key_of
 from preservation.web.forms import ActionForm
 from preservation.web.html import error_page
 from preservation.web.notice_pages import notice_policy
@@ -127,11 +128,26 @@ def _day(text: str, *, next_day: bool = False) -> dt.datetime | None:
 @bp.get("/audit")
 @access.roles("auditor", "admin")
 def audit() -> ResponseReturnValue:
-    """Audit events with filters, the latest signed checkpoint, and the export download."""
+    """Audit events with filters, the latest signed checkpoint, the whole-chain check on request, the download."""
     filters = _audit_filters()
     found = dashboard.audit_view(unit_of_work(), page_number(), PER_PAGE, filters=filters)
+    verdict: checkpoints.LogVerdict | None = None
+    notes: list[str] = []
+    if request.args.get("verify") == "1":
+        # The full check reads every event (seconds for a million), so it runs when asked, as the API's does.
+        state = current_app.extensions["preservation"]
+        key, notes = verifier_key_of(state.settings)
+        with state.session_factory() as session:
+            begin_read_only(session)
+            verdict = checkpoints.verify_log(session, key)
     return render_template(
-        "dashboard/audit.html", view=found, filters=filters, raw=request.args, actions=sorted(AUDIT_ACTIONS)
+        "dashboard/audit.html",
+        view=found,
+        filters=filters,
+        raw=request.args,
+        actions=sorted(AUDIT_ACTIONS),
+        verdict=verdict,
+        notes=notes + (verdict.notes if verdict else []),
     )
 
 

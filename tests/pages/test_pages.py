@@ -6,6 +6,7 @@ import re
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
 
 from preservation.domain.vocabulary import USER_ROLES
 from tests.pages.conftest import SignIn
@@ -193,3 +194,25 @@ def test_auditors_look_at_alerts_but_do_not_acknowledge_them(sign_in_as: SignIn,
     assert action
     refused = auditor.post(action.group(1), data={"csrf_token": _csrf(auditor, "/custodians?q=x")})
     assert refused.status_code == 403
+
+
+def test_audit_page_checks_the_whole_chain_when_asked(sign_in_as: SignIn, database_url: str, db_kind: str) -> None:
+    populate(database_url, 1)
+    client = sign_in_as("auditor")
+    assert "Check the whole chain now" in client.get("/audit").get_data(as_text=True)
+    intact = client.get("/audit?verify=1").get_data(as_text=True)
+    assert "chain intact</span>" in intact
+    assert "Without a signed checkpoint a deleted tail or a recomputed chain would go unnoticed" in intact
+
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        if db_kind == "postgresql":
+            connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+        else:
+            connection.execute(text("DROP TRIGGER audit_events_no_update"))
+        connection.execute(text("UPDATE audit_events SET actor = 'user:mallory@example.org' WHERE seq = 3"))
+        if db_kind == "postgresql":
+            connection.execute(text("ALTER TABLE audit_events ENABLE TRIGGER USER"))
+    engine.dispose()
+    broken = client.get("/audit?verify=1").get_data(as_text=True)
+    assert "chain BROKEN</span> at seq 3: its columns (actor) differ from the bytes that were hashed" in broken

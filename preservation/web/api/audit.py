@@ -50,7 +50,7 @@ def list_audit_events(args: dict[str, Any]) -> dict[str, Any]:
 def verify_audit_trail() -> dict[str, Any]:
     """Walk the whole trail and hold it against the latest signed checkpoint; the first problem, and why."""
     state = current_app.extensions["preservation"]
-    key, notes = _verifier_key(state.settings)
+    key, notes = verifier_key_of(state.settings)
     with state.session_factory() as session:
         begin_read_only(session)
         verdict = checkpoints.verify_log(session, key)
@@ -60,7 +60,7 @@ def verify_audit_trail() -> dict[str, Any]:
     return body
 
 
-def _verifier_key(settings: Settings) -> tuple[VerifierKey | None, list[str]]:
+def verifier_key_of(settings: Settings) -> tuple[VerifierKey | None, list[str]]:
     """The configured key's public half; without a readable one the copy stored with the checkpoint is used."""
     if settings.audit_signing_key is None:
         return None, ["no signing key configured: the checkpoint was checked with the key stored beside it"]
