@@ -232,22 +232,22 @@ def appender(url: str, chained: bool, writer: int, count: int, start_at: float) 
                 audit.record(unit, "matter.updated", "matter", index, matter_id=writer + 1, details={"i": index})
             else:
                 now = dt.datetime.now(dt.UTC)
-                session.add(
-                    AuditEvent(
-                        seq=10_000_000 * (writer + 1) + index,
-                        occurred_at=now,
-                        actor="user:bench@example.org",
-                        action="matter.updated",
-                        subject_type="matter",
-                        subject_id=str(index),
-                        matter_id=None,
-                        matter_seq=None,
-                        details=json.dumps({"i": index}),
-                        prev_hash=secrets.token_hex(32),
-                        matter_prev_hash=None,
-                        hash=secrets.token_hex(32),
-                    )
-                )
+                fields: dict[str, Any] = {
+                    "seq": 10_000_000 * (writer + 1) + index,
+                    "actor": "user:bench@example.org",
+                    "action": "matter.updated",
+                    "subject_type": "matter",
+                    "subject_id": str(index),
+                    "matter_id": None,
+                    "matter_seq": None,
+                    "details": json.dumps({"i": index}),
+                    "prev_hash": secrets.token_hex(32),
+                    "matter_prev_hash": None,
+                    "hash": secrets.token_hex(32),
+                }
+                # The same row a chained append writes, canonical bytes included, without the chain.
+                canonical = json.dumps({**fields, "occurred_at": now.isoformat()}, sort_keys=True)
+                session.add(AuditEvent(**fields, occurred_at=now, canonical=canonical))
             session.commit()
     engine.dispose()
     return count, time.time()

@@ -15,9 +15,6 @@ from preservation.domain.audit_chain import StoredEvent
 from preservation.domain.export_verifier import CSV_COLUMNS, FORMULA_STARTS
 
 _FORMULA_FIRST = frozenset("".join(FORMULA_STARTS))
-# In the cells other than details, joined by \x1f: anything CSV must quote, or a cell starting like a formula.
-# (Substring tests: the regular expression engine is twenty times slower at this.)
-_NOT_PLAIN = ('"', ",", "\r", "\n", *("\x1f" + start for start in FORMULA_STARTS))
 
 
 def neutralise(cell: str) -> str:
@@ -88,7 +85,19 @@ def csv_lines(batch: Iterable[Sequence[Any]]) -> str:
         )
         if (
             others[:1] in _FORMULA_FIRST
-            or any(map(others.__contains__, _NOT_PLAIN))
+            # In the cells other than details, joined by \x1f: anything CSV must quote, or a cell starting like
+            # a formula (one of FORMULA_STARTS after \x1f). Substring tests chained with `or` are a fifth faster
+            # than any(map(...)) and far faster than a regular expression.
+            or '"' in others
+            or "," in others
+            or "\r" in others
+            or "\n" in others
+            or "\x1f=" in others
+            or "\x1f+" in others
+            or "\x1f-" in others
+            or "\x1f@" in others
+            or "\x1f\t" in others
+            or "\x1f\r" in others
             or details[:1] in _FORMULA_FIRST
             or "\r" in details
             or "\n" in details
