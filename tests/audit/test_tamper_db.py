@@ -298,3 +298,14 @@ def test_without_a_configured_key_the_stored_key_checks_the_checkpoint(
     assert "audit checkpoint INVALID: checkpoint 1 does not verify: its stored public key is unreadable" in (
         broken.stderr
     )
+
+
+def test_stored_bytes_that_are_not_json(
+    checkpointed: StoredTrail, hostile_dba: Callable[..., None], cli: Callable[..., Result], api: ApiClient
+) -> None:
+    hostile_dba("UPDATE audit_events SET canonical = 'not json' WHERE seq = 20")
+    seq, reason = _broken(cli("audit", "verify"))
+    assert (seq, reason) == (20, "stored hash does not match the event's contents: the event was altered")
+    listed = api.get("/api/v1/audit/events?after_seq=19&limit=1", role="auditor")
+    assert listed.status_code == 200, listed.get_json()
+    assert [event["seq"] for event in listed.get_json()["items"]] == [20]
