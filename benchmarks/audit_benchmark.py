@@ -3,6 +3,7 @@
 Prints, measured in one run on one machine:
 
   export   the auditor's export of N events vs `sqlite3 -csv` dumping the same table       target <= 3x
+           (also without events.csv, which `audit export --no-csv` leaves out)
   verify   `audit verify` over N events vs hashing the same canonical bytes with hashlib   target <= 2x
   memory   peak RSS of export and of verify at N events vs N/10                           target <= 1.2x
   appends  chained appends vs plain inserts into audit_events, 8 writers, PostgreSQL      target >= 30%
@@ -130,7 +131,7 @@ def seed(path: Path, count: int, key_path: Path) -> None:
 def child(step: str, source: str, target: str) -> None:
     """One measured step; prints the seconds it took, excluding interpreter start-up and imports."""
     started = time.perf_counter()
-    if step == "export":
+    if step in {"export", "export-nocsv"}:
         from preservation.services import checkpoints  # noqa: PLC0415 (imported inside the measured process)
         from preservation.services.audit_export import ExportFilter, stream_export  # noqa: PLC0415
 
@@ -140,7 +141,8 @@ def child(step: str, source: str, target: str) -> None:
             checkpoint = checkpoints.latest_checkpoint(session)
             if checkpoint is None:
                 raise RuntimeError("the benchmark database has no checkpoint")
-            for chunk in stream_export(session, checkpoint, ExportFilter(), now=START):
+            with_csv = step == "export"
+            for chunk in stream_export(session, checkpoint, ExportFilter(), now=START, with_csv=with_csv):
                 handle.write(chunk)
     elif step == "verify":
         from preservation.domain.checkpoints import VerifierKey  # noqa: PLC0415
@@ -296,6 +298,7 @@ def measure_sqlite(folder: Path, count: int, key: Path, public: str) -> dict[str
     export = folder / f"export-{count}.zip"
     got: dict[str, Any] = {"dump": sqlite_dump(database, folder / f"dump-{count}.csv")}
     got["export"] = measure(step_command("export", url, str(export)))
+    got["export_nocsv"] = measure(step_command("export-nocsv", url, str(folder / f"export-nocsv-{count}.zip")))
     got["dump"] = min(got["dump"], sqlite_dump(database, folder / f"dump-{count}.csv"))
     got["dump_columns"] = min(sqlite_dump(database, folder / f"dump-{count}.csv", COLUMNS) for _ in range(2))
     unpacked = folder / f"export-{count}"
@@ -311,6 +314,7 @@ def measure_sqlite(folder: Path, count: int, key: Path, public: str) -> dict[str
         f"  {count:>9,} events: sqlite3 -csv {got['dump']:.2f} s (columns without canonical "
         f"{got['dump_columns']:.2f} s); export {got['export'][0]:.2f} s "
         f"({got['export'][1]:.2f} s in-process, {got['export_mb']:.0f} MB, peak RSS {got['export'][2]} MB); "
+        f"export without events.csv {got['export_nocsv'][0]:.2f} s (peak RSS {got['export_nocsv'][2]} MB); "
         f"verify {got['verify'][1]:.2f} s (peak RSS {got['verify'][2]} MB); hashlib over events.jsonl "
         f"{got['hash_jsonl'][1]:.2f} s; hashlib over the stored bytes read from SQLite {got['hash_db'][1]:.2f} s; "
         f"verify.py {got['verify_py'][0]:.2f} s",
@@ -348,6 +352,8 @@ def main() -> None:
         ("export / sqlite3 -csv (whole process)", big["export"][0] / big["dump"], 3.0, True),
         ("export / sqlite3 -csv (export alone)", big["export"][1] / big["dump"], 3.0, True),
         ("export / sqlite3 -csv of the columns alone", big["export"][0] / big["dump_columns"], 3.0, True),
+        ("export without events.csv / sqlite3 -csv", big["export_nocsv"][0] / big["dump"], 3.0, True),
+        ("export without events.csv / dump of the columns", big["export_nocsv"][0] / big["dump_columns"], 3.0, True),
         ("verify / hashlib over bytes from events.jsonl", big["verify"][1] / big["hash_jsonl"][1], 2.0, True),
         ("verify / hashlib over stored bytes read from SQLite", big["verify"][1] / big["hash_db"][1], 2.0, True),
         ("verify.py / hashlib over bytes from events.jsonl", big["verify_py"][0] / big["hash_jsonl"][1], 2.0, True),

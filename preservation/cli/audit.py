@@ -134,8 +134,21 @@ def _moment(_context: click.Context, _parameter: click.Parameter, value: str | N
     show_default=True,
     help="sign a checkpoint first (when a key is configured), so the export runs up to now",
 )
+@click.option(
+    "--csv/--no-csv",
+    "with_csv",
+    default=True,
+    show_default=True,
+    help="include events.csv (derived from events.jsonl; most of the export's time)",
+)
 def audit_export(
-    path: Path, matter_id: int | None, since: dt.datetime | None, until: dt.datetime | None, fresh: bool
+    *,
+    path: Path,
+    matter_id: int | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    fresh: bool,
+    with_csv: bool,
 ) -> None:
     """Write the auditor's export zip: events, proof, CSV, manifest, signed checkpoint and verify.py."""
     if since and until and since >= until:
@@ -157,7 +170,7 @@ def audit_export(
                     "no signed checkpoint yet: set a signing key and run `preservation audit checkpoint`"
                 )
             wanted = ExportFilter(matter_id=matter_id, since=since, until=until)
-            for chunk in stream_export(session, checkpoint, wanted, now=system_clock()):
+            for chunk in stream_export(session, checkpoint, wanted, now=system_clock(), with_csv=with_csv):
                 handle.write(chunk)
         os.replace(partial, path)
     finally:

@@ -494,13 +494,22 @@ def verify_export(files: ExportFiles, pinned: VerifierKey | None, out: IO[str]) 
     out.write(f", signed {checkpoint.time}\n")
     filters = manifest["filters"]
     check = ChainCheck(filters, problems)
-    digests = {name: hashlib.sha256() for name in ("events.jsonl", "proof.jsonl", "events.csv")}
-    with files.open("events.jsonl") as events, files.open("proof.jsonl") as proof, files.open("events.csv") as table:
+    # events.csv is derived data, left out of exports made without it; events.jsonl is the evidence.
+    with_csv = "events.csv" in manifest["files"]
+    names = ("events.jsonl", "proof.jsonl", "events.csv") if with_csv else ("events.jsonl", "proof.jsonl")
+    digests = {name: hashlib.sha256() for name in names}
+    with files.open("events.jsonl") as events, files.open("proof.jsonl") as proof:
         selected = read_lines(events, "events.jsonl", True, digests["events.jsonl"], problems)
         context = read_lines(proof, "proof.jsonl", False, digests["proof.jsonl"], problems)
-        selected = check_csv(selected, table, digests["events.csv"], problems)
-        for line in heapq.merge(context, selected, key=check.sort_key):
-            check.step(line)
+        table = files.open("events.csv") if with_csv else None
+        try:
+            if table is not None:
+                selected = check_csv(selected, table, digests["events.csv"], problems)
+            for line in heapq.merge(context, selected, key=check.sort_key):
+                check.step(line)
+        finally:
+            if table is not None:
+                table.close()
     check.finish(checkpoint)
     for name, digest in digests.items():
         if manifest["files"][name]["sha256"] != digest.hexdigest():
@@ -515,7 +524,7 @@ def verify_export(files: ExportFiles, pinned: VerifierKey | None, out: IO[str]) 
     window = f" from {filters.get('since') or 'the start'} until {filters.get('until') or 'the checkpoint'}"
     seqs = "seq {} to {}".format(*check.selected_seqs) if check.selected_seqs else "none"
     out.write(f"export      {scope}{window}: {check.counts['events.jsonl']} events ({seqs})")
-    out.write(f", {check.counts['proof.jsonl']} proof events\n")
+    out.write(f", {check.counts['proof.jsonl']} proof events{'' if with_csv else ', no events.csv'}\n")
     if problems.count:
         out.write(f"FAILED: {problems.count} problem(s)\n")
         out.writelines(f"  - {problem}\n" for problem in problems.found)

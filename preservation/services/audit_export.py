@@ -110,7 +110,7 @@ def plan_export(session: Session, state: Checkpoint, wanted: ExportFilter) -> _P
 
 
 def stream_export(
-    session: Session, checkpoint: AuditCheckpoint, wanted: ExportFilter, *, now: dt.datetime
+    session: Session, checkpoint: AuditCheckpoint, wanted: ExportFilter, *, now: dt.datetime, with_csv: bool = True
 ) -> Iterator[bytes]:
     """The export zip, chunk by chunk.
 
@@ -150,15 +150,17 @@ def stream_export(
         def selected() -> Iterator[tuple[bytes, int]]:
             nonlocal csv_rows
             for batch in _batches(session, [(plan.first, plan.last)], wanted.matter_id):
-                spool.write(csv_lines(batch).encode())
-                csv_rows += len(batch)
+                if with_csv:
+                    spool.write(csv_lines(batch).encode())
+                    csv_rows += len(batch)
                 yield _jsonl(batch), len(batch)
 
         yield from member(archive, "events.jsonl", selected())
         proof = ((_jsonl(batch), len(batch)) for batch in _batches(session, plan.proof_ranges(), wanted.matter_id))
         yield from member(archive, "proof.jsonl", proof)
-        spool.seek(0)
-        yield from member(archive, "events.csv", _spooled(spool, csv_rows))
+        if with_csv:
+            spool.seek(0)
+            yield from member(archive, "events.csv", _spooled(spool, csv_rows))
         manifest = _manifest(checkpoint, state=state, plan=plan, wanted=wanted, files=files, now=now)
         archive.writestr(entry("manifest.json"), manifest)
     yield sink.take()

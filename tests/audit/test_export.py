@@ -82,6 +82,29 @@ def test_the_verifier_reads_the_zip_itself(trail: StoredTrail, cli: Callable[...
     assert result.returncode == 0, result.stdout
 
 
+def test_an_export_without_the_csv_verifies_and_still_catches_a_change(
+    trail: StoredTrail, cli: Callable[..., Result], api: ApiClient, tmp_path: Path
+) -> None:
+    folder = export(cli, tmp_path, "--no-csv")
+    assert "events.csv" not in {p.name for p in folder.iterdir()}
+    assert "events.csv" not in json.loads((folder / "manifest.json").read_text())["files"]
+    result = run_verifier(folder)
+    assert result.returncode == 0, result.stdout
+    assert f"{len(trail.events)} events (seq 1 to {len(trail.events)}), 0 proof events, no events.csv" in result.stdout
+    changed = lines(folder)
+    changed[16] = changed[16].replace(b'"action":"', b'"action":"x', 1)
+    write_lines(folder, changed)
+    failed = run_verifier(folder)
+    assert failed.returncode == 1
+    assert "events.jsonl line 17 (seq 17): the event's bytes do not hash to the hash beside them" in failed.stdout
+
+    response = api.get("/api/v1/audit/export", role="auditor", query_string={"csv": "false"})
+    assert response.status_code == 200
+    unpacked = extract(response.get_data(), tmp_path / "api-no-csv")
+    assert not (unpacked / "events.csv").exists()
+    assert run_verifier(unpacked).returncode == 0
+
+
 def test_csv_neutralises_formula_cells(trail: StoredTrail, cli: Callable[..., Result], tmp_path: Path) -> None:
     folder = export(cli, tmp_path)
     with (folder / "events.csv").open(newline="", encoding="utf-8") as handle:

@@ -76,7 +76,8 @@ def verifier_key_of(settings: Settings) -> tuple[VerifierKey | None, list[str]]:
 @blp.response(
     200,
     content_type="application/zip",
-    description="events.jsonl, proof.jsonl, events.csv, manifest.json, checkpoint.txt and verify.py, streamed",
+    description="events.jsonl, proof.jsonl, events.csv (unless csv=false), manifest.json, checkpoint.txt and verify.py,"
+    " streamed",
 )
 @documented_errors(blp, 401, 403, 409, 422)
 def export_audit_trail(args: dict[str, Any]) -> Response:
@@ -88,7 +89,7 @@ def export_audit_trail(args: dict[str, Any]) -> Response:
         if checkpoint is None:
             raise Conflict("no signed checkpoint yet: run `preservation audit checkpoint` (or wait for the job)")
         wanted = ExportFilter(matter_id=args.get("matter_id"), since=args.get("since"), until=args.get("until"))
-        chunks = stream_export(session, checkpoint, wanted, now=system_clock())
+        chunks = stream_export(session, checkpoint, wanted, now=system_clock(), with_csv=args.get("csv", True))
     except BaseException:
         session.close()
         raise

@@ -16,6 +16,9 @@ class AuditExportArgsSchema(ma.Schema):
     matter_id = ma.fields.Integer(validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "one matter"})
     since = ma.fields.AwareDateTime(metadata={"description": "events at or after this time"})
     until = ma.fields.AwareDateTime(metadata={"description": "events before this time"})
+    csv = ma.fields.Boolean(
+        load_default=True, metadata={"description": "include events.csv (derived from events.jsonl); default true"}
+    )
 
     @ma.validates_schema
     def _range(self, data: dict[str, Any], **_kwargs: Any) -> None:
