@@ -101,14 +101,25 @@ class InventoryEvaluator:
         self.rows = 0
         blind = not self._lock_off and (self._hold is None or self._retain is None)
         self._blind_reason = "the inventory report leaves out the Object Lock fields" if blind else None
+        # Raw (URL-encoded) starts that can only decode to a key under the prefix: held rows need no decoding.
+        self._raw_prefixes = tuple(
+            {quote_plus(prefix, safe=""), quote_plus(prefix, safe="/")}
+            | ({prefix} if "%" not in prefix and "+" not in prefix else set())
+        )
         self._version_judge_bound = self._version_judge()
 
     # Streaming ------------------------------------------------------------------------------------------
 
     def feed(self, rows: Iterable[list[str]]) -> None:
         """Judge rows, grouping consecutive rows of the same key (a key is judged when the next one starts)."""
-        key_column, latest, marker = self._key, self._latest, self._marker
+        key_column, latest, marker, modified = self._key, self._latest, self._marker, self._modified
         judge, judge_group = self._version_judge_bound, self._group
+        # A held version written once is only counted: tested here, without a call per row.
+        hold = self._hold if self._hold is not None and not self._lock_off else -1
+        raw_prefixes, prefix, decode = self._raw_prefixes, self._prefix, self._decode
+        ((low, high), *more_days) = self._days or [("~", "")]
+        in_days = self._in_days
+        held = 0
         group: list[list[str]] | None = None
         first: list[str] | None = None
         current = ""
@@ -124,16 +135,23 @@ class InventoryEvaluator:
                 judge_group(group)
                 group = None
             elif first is not None:
-                if first[latest] == "true" and first[marker] != "true":
-                    judge(first, current, None, 0, False)  # the common case: a key written once
-                else:
+                if first[latest] != "true" or first[marker] == "true":
                     judge_group([first])
+                elif hold >= 0 and first[hold] == "ON":
+                    day = first[modified][:10]
+                    if (low <= day <= high or (more_days and in_days(day))) and (
+                        current.startswith(raw_prefixes) or decode(current).startswith(prefix)
+                    ):
+                        held += 1
+                else:
+                    judge(first, current, None, 0, False)  # the common case: a key written once
             first = row
             current = raw_key
         if group is not None:
             judge_group(group)
         elif first is not None:
             judge_group([first])
+        self._tallies.in_scope += held
         self.rows += count
 
     def _version_judge(self) -> Callable[[list[str], str, str | None, int, bool], bool]:  # noqa: PLR0915
@@ -149,11 +167,7 @@ class InventoryEvaluator:
         hold_column = self._hold if self._hold is not None and not self._lock_off else None
         retain_column = self._retain if self._retain is not None and not self._lock_off else None
         prefix, span, rank_cap = self._prefix, self._prefix_span, self._rank_cap
-        # Raw (URL-encoded) starts that can only decode to a key under the prefix: held rows need no decoding.
-        raw_prefixes = tuple(
-            {quote_plus(prefix, safe=""), quote_plus(prefix, safe="/")}
-            | ({prefix} if "%" not in prefix and "+" not in prefix else set())
-        )
+        raw_prefixes = self._raw_prefixes
         ((low, high), *more_days) = self._days or [("~", "")]
         tallies, fast, shared_by = self._tallies, self._fast, self._shared_by
         simple = not self._sizes_matter and self._rules is not None
