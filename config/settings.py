@@ -25,6 +25,8 @@ KNOWN_VARIABLES: tuple[str, ...] = (
     "SQLITE_BUSY_TIMEOUT_SECONDS",
     "AWS_MAX_CONCURRENCY",
     "ATTESTATION_VALID_DAYS",
+    "BATCH_OPERATIONS_THRESHOLD",
+    "BATCH_OPERATIONS_ROLE_ARN",
     "SESSION_COOKIE_SECURE",
     "SESSION_IDLE_MINUTES",
     "SESSION_MAX_HOURS",
@@ -64,6 +66,9 @@ class Settings:
     # Retention checks: parallel S3 requests per check, and how long a steward's attestation stays good.
     aws_max_concurrency: int = 16
     attestation_valid_days: int = 30
+    # Preserve: above this many versions to hold, one S3 Batch Operations job (run as this role) holds them.
+    batch_operations_threshold: int = 100_000
+    batch_operations_role_arn: str | None = None
     # Sign-in and browser sessions.
     session_cookie_secure: bool = True
     session_idle_minutes: int = 30
@@ -116,6 +121,8 @@ class Settings:
             sqlite_busy_timeout_seconds=float(_positive_int(env, "SQLITE_BUSY_TIMEOUT_SECONDS", 30)),
             aws_max_concurrency=_positive_int(env, "AWS_MAX_CONCURRENCY", 16),
             attestation_valid_days=_positive_int(env, "ATTESTATION_VALID_DAYS", 30),
+            batch_operations_threshold=_positive_int(env, "BATCH_OPERATIONS_THRESHOLD", 100_000),
+            batch_operations_role_arn=_role_arn(env, "BATCH_OPERATIONS_ROLE_ARN"),
             session_cookie_secure=_flag(env, "SESSION_COOKIE_SECURE", default=True),
             session_idle_minutes=_positive_int(env, "SESSION_IDLE_MINUTES", 30),
             session_max_hours=_positive_int(env, "SESSION_MAX_HOURS", 12),
@@ -173,6 +180,15 @@ def _s3_location(env: Mapping[str, str], name: str) -> str | None:
     raw = env.get(PREFIX + name) or None
     if raw is not None and not re.fullmatch(r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?", raw):
         raise SettingsError(f"{PREFIX}{name} must be s3://bucket or s3://bucket/prefix, got {raw!r}")
+    return raw
+
+
+def _role_arn(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(PREFIX + name) or None
+    if raw is not None and not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}", raw):
+        raise SettingsError(
+            f"{PREFIX}{name} must be an IAM role ARN (arn:aws:iam::123456789012:role/name), got {raw!r}"
+        )
     return raw
 
 

@@ -20,7 +20,7 @@ from preservation.domain.s3_findings import add_hidden, missing_versions, tally_
 from preservation.domain.s3_versions import ManifestVersion, VersionAssessment, assess_versions
 from preservation.domain.scope import DateRange
 
-__all__ = ["ManifestVersion", "S3Assessment", "VersionAssessment", "evaluate_s3"]
+__all__ = ["BucketSettings", "ManifestVersion", "S3Assessment", "VersionAssessment", "bucket_settings", "evaluate_s3"]
 
 
 @dataclass(frozen=True)
@@ -128,6 +128,24 @@ def evaluate_s3(
     }
     return S3Assessment(
         conclude(findings, earliest=earliest, config=config, summary=summary), versions, versioning, object_lock
+    )
+
+
+@dataclass(frozen=True)
+class BucketSettings:
+    """What every version of a bucket is judged against, as read from a snapshot."""
+
+    versioning: str | None
+    object_lock: str  # enabled, disabled or unknown
+    default_retention: Mapping[str, Any] | None
+    rules: list[LifecycleRule] | None  # None when they could not be read
+
+
+def bucket_settings(snapshot: Mapping[str, Any]) -> BucketSettings:
+    """The bucket's versioning, Object Lock, default retention and Enabled lifecycle rules."""
+    object_lock, default_retention = _object_lock(snapshot.get("object_lock"))
+    return BucketSettings(
+        _versioning(snapshot.get("versioning")), object_lock, default_retention, _rules(snapshot.get("lifecycle"))
     )
 
 
