@@ -31,6 +31,8 @@ class StepResult:
     step: PlanStep
     ok: bool
     error: Mapping[str, Any] | None = None
+    # What a successful step created (an AWS Backup legal hold's id and ARN), when it matters later.
+    outcome: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
