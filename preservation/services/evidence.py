@@ -16,8 +16,14 @@ from typing import Any
 from preservation.models import CheckEvidence
 
 EVIDENCE_MAX_BYTES = 2 * 1024 * 1024
-# The lists that grow with the bucket, as (section, list) paths in an S3 snapshot.
-_LONG_LISTS = (("listing", "versions"), ("listing", "delete_markers"), (None, "heads"), (None, "tags"))
+# The lists that grow with the bucket or the vault, as paths of keys in a snapshot (S3, then AWS Backup).
+_LONG_LISTS: tuple[tuple[str, ...], ...] = (
+    ("listing", "versions"),
+    ("listing", "delete_markers"),
+    ("heads",),
+    ("tags",),
+    ("recovery_points", "response", "RecoveryPoints"),
+)
 
 
 def canonical(document: Any) -> str:
@@ -51,19 +57,21 @@ def _cut(snapshot: dict[str, Any], max_bytes: int) -> str:
         keep //= 2
         cut = json.loads(canonical(snapshot))
         notes = {}
-        for (section, name), items in lists.items():
+        for path, items in lists.items():
             kept = items[:keep]
-            target = cut[section] if section else cut
-            target[name] = kept
-            notes[f"{section}.{name}" if section else name] = {"total": len(items), "kept": len(kept)}
+            target = cut
+            for key in path[:-1]:
+                target = target[key]
+            target[path[-1]] = kept
+            notes[".".join(path)] = {"total": len(items), "kept": len(kept)}
         cut["truncated"] = {"max_bytes": max_bytes, "lists": notes}
         document = canonical(cut)
         if len(document) <= max_bytes or keep == 0:
             return document
 
 
-def _get(snapshot: dict[str, Any], path: tuple[str | None, str]) -> list[Any]:
-    section, name = path
-    holder = snapshot.get(section) if section else snapshot
-    items = holder.get(name) if isinstance(holder, dict) else None
-    return items if isinstance(items, list) else []
+def _get(snapshot: dict[str, Any], path: tuple[str, ...]) -> list[Any]:
+    holder: Any = snapshot
+    for key in path:
+        holder = holder.get(key) if isinstance(holder, dict) else None
+    return holder if isinstance(holder, list) else []
