@@ -3,8 +3,10 @@
 from preservation.models.account import RecoveryCode, SignInThrottle, UserSession
 from preservation.models.alert import Alert, AlertDelivery, AlertSubscription, CalendarFeed, Deadline
 from preservation.models.audit import AuditCheckpoint, AuditEvent
+from preservation.models.batch_job import S3BatchJob
 from preservation.models.check import CheckEvidence, CheckFinding, ManifestEntry, RetentionCheck, SourceAttestation
 from preservation.models.custodian import Custodian, CustodianHold
+from preservation.models.hold import StorageHold
 from preservation.models.matter import Matter
 from preservation.models.notice import HoldNotice, NoticeTemplate
 from preservation.models.order import Obligation, PreservationOrder, obligation_data_source
@@ -35,10 +37,12 @@ __all__ = [
     "PreservationOrder",
     "RecoveryCode",
     "RetentionCheck",
+    "S3BatchJob",
     "SchedulerHeartbeat",
     "SchedulerLease",
     "SignInThrottle",
     "SourceAttestation",
+    "StorageHold",
     "User",
     "UserSession",
     "obligation_data_source",

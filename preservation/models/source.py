@@ -37,6 +37,8 @@ class DataSource(Timestamps, Base):
     # The overwrite clock: how long the system keeps data on its own, when known.
     natural_retention_days: Mapped[int | None]
     check_interval_hours: Mapped[int] = mapped_column(default=24)
+    # S3: the id of an inventory configuration listing all versions; its newest report answers for them.
+    inventory_configuration_id: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20), default="unchecked")
     earliest_destruction_at: Mapped[dt.datetime | None]
     last_checked_at: Mapped[dt.datetime | None]
