@@ -7,8 +7,11 @@ from dataclasses import dataclass
 import boto3
 
 from preservation.adapters.aws import AwsClients
+from preservation.adapters.backup import BackupInspector
+from preservation.adapters.hold_release import HoldReleaser
 from preservation.adapters.logs import LogsInspector
 from preservation.adapters.s3 import S3Inspector
+from preservation.adapters.s3_inventory_check import InventoryInspector
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,9 @@ class AwsInspectors:
 
     s3: S3Inspector
     logs: LogsInspector
+    inventory: InventoryInspector
+    backup: BackupInspector
+    releaser: HoldReleaser
 
 
 def build_inspectors(
@@ -27,4 +33,10 @@ def build_inspectors(
 ) -> AwsInspectors:
     """Inspectors sharing one client cache whose connection pool matches the worker pool."""
     clients = AwsClients(session, max_pool_connections=max_workers, max_attempts=max_attempts)
-    return AwsInspectors(s3=S3Inspector(clients, max_workers=max_workers), logs=LogsInspector(clients))
+    return AwsInspectors(
+        s3=S3Inspector(clients, max_workers=max_workers),
+        logs=LogsInspector(clients),
+        inventory=InventoryInspector(clients, max_workers=max_workers),
+        backup=BackupInspector(clients),
+        releaser=HoldReleaser(clients, max_workers=max_workers),
+    )

@@ -14,6 +14,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from preservation.adapters.aws import AwsClients, bounded_map, call, error_record, jsonable
+from preservation.adapters.batch_operations import BatchOperations
+from preservation.domain.batch_operations import BATCH_ACTION
 from preservation.domain.destruction import FOREVER, filters_on_tags, in_scope, parse_lifecycle_rules, parse_timestamp
 from preservation.domain.evidence import is_code
 from preservation.domain.preservation_plan import BUCKET_ACTIONS, PlanStep, StepResult
@@ -40,6 +42,7 @@ class S3Inspector:
     def __init__(self, clients: AwsClients, *, max_workers: int = 16) -> None:
         self._clients = clients
         self._max_workers = max_workers
+        self.batch = BatchOperations(clients)
 
     def snapshot(self, bucket: str, prefix: str, region: str | None, scope: Sequence[DateRange]) -> dict[str, Any]:
         """The raw answers a check evaluates, as plain JSON."""
@@ -120,6 +123,11 @@ class S3Inspector:
                 skipped = {"code": "NotAttempted", "message": f"{step.action} failed first"}
                 results.extend(StepResult(s, False, skipped) for s in [*bucket_steps[index + 1 :], *holds])
                 return results
+        jobs = [s for s in holds if s.action == BATCH_ACTION]
+        results.extend(self.batch.create_hold_job(s, region) for s in jobs)
+        if progress is not None and jobs:
+            progress(len(jobs))
+        holds = [s for s in holds if s.action != BATCH_ACTION]
         results.extend(bounded_map(lambda s: self._run(s3, s), holds, self._max_workers, progress))
         return results
 

@@ -18,6 +18,9 @@ CUSTODIAN_HOLD_ROLES = ("custodian", "data_steward")
 CUSTODIAN_HOLD_STATUSES = ("pending", "notified", "acknowledged", "released")
 # Hold notices: the first notice (or a re-issue), a data steward's, and the release.
 NOTICE_KINDS = ("hold", "steward", "release")
+# Bounds of an order's periodic re-affirmation: from weekly to yearly (a leap year included).
+REAFFIRM_MIN_DAYS = 7
+REAFFIRM_MAX_DAYS = 366
 
 # Deadlines the sweep keeps, one per due date it finds; alerts go out only for open ones.
 DEADLINE_KINDS = ("obligation_due", "order_compliance", "data_destruction")
@@ -53,8 +56,13 @@ AUDIT_ACTIONS = frozenset(
         "data_source.retired",
         "data_source.checked",
         "data_source.attested",
+        "data_source.steward_confirmed",
         "data_source.preservation_started",
         "data_source.preservation_finished",
+        "data_source.batch_job_created",
+        "data_source.batch_job_updated",
+        "data_source.hold_release_started",
+        "data_source.hold_release_finished",
         "custodian.created",
         "custodian.updated",
         "custodian_hold.created",
@@ -67,6 +75,7 @@ AUDIT_ACTIONS = frozenset(
         "custodian_notice.question",
         "custodian_notice.reminded",
         "custodian_notice.escalated",
+        "custodian_notice.reaffirmation_requested",
         "custodian_notice.released",
         "custodian.imported",
         "custodian.departure_alerted",

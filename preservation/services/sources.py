@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -23,20 +24,40 @@ SOURCE_FIELDS = (
     "steward_id",
     "natural_retention_days",
     "check_interval_hours",
+    "inventory_configuration_id",
     "status",
 )
+# S3 names inventory configurations with letters, digits, dots, hyphens and underscores, up to 64 characters.
+_INVENTORY_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
-def _check_source(unit: Unit, kind: str, location: str, region: str | None, steward_id: int | None) -> None:
+def _check_source(  # noqa: PLR0917  (the source's fields, each checked)
+    unit: Unit, kind: str, location: str, region: str | None, steward_id: int | None, inventory_id: str | None = None
+) -> None:
     rules.check_location(kind, location)
     rules.check_region(region)
+    if inventory_id is not None:
+        if kind != "s3":
+            raise FieldError("inventory_configuration_id", "only an s3 source reads an inventory report")
+        if not _INVENTORY_ID.fullmatch(inventory_id):
+            raise FieldError(
+                "inventory_configuration_id",
+                "an S3 inventory configuration id: 1 to 64 letters, digits, dots, hyphens or underscores",
+            )
     if steward_id is not None and unit.session.get(Custodian, steward_id) is None:
         raise FieldError("steward_id", f"custodian {steward_id} does not exist")
 
 
 def create_data_source(unit: Unit, fields: dict[str, Any]) -> DataSource:
     """Catalogue a data source; its status stays `unchecked` until a check has looked at it."""
-    _check_source(unit, fields["kind"], fields["location"], fields.get("region"), fields.get("steward_id"))
+    _check_source(
+        unit,
+        fields["kind"],
+        fields["location"],
+        fields.get("region"),
+        fields.get("steward_id"),
+        fields.get("inventory_configuration_id"),
+    )
     source = DataSource(status="unchecked", **fields)
     unit.session.add(source)
     unit.session.flush()
@@ -57,6 +78,7 @@ def update_data_source(unit: Unit, source_id: int, changes: dict[str, Any]) -> D
         changes.get("location", source.location),
         changes.get("region", source.region),
         changes.get("steward_id", source.steward_id),
+        changes.get("inventory_configuration_id", source.inventory_configuration_id),
     )
     diff = apply_changes(source, changes)
     if "kind" in diff or "location" in diff:

@@ -63,7 +63,7 @@ def test_create_source_starts_unchecked_and_records_one_event(api: Any) -> None:
     assert event["subject_type"] == "data_source"
     assert event["subject_id"] == str(source["id"])
     assert event["matter_id"] is None
-    assert event["details"] == {**body, "status": "unchecked"}
+    assert event["details"] == {**body, "status": "unchecked", "inventory_configuration_id": None}
 
 
 def test_check_interval_defaults_to_a_day(api: Any) -> None:
