@@ -70,6 +70,9 @@ class HoldNotice(Base):
     escalated_to: Mapped[str | None] = mapped_column(String(320))
     superseded_at: Mapped[dt.datetime | None]
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("hold_notices.id"))
+    # A periodic re-affirmation: the acknowledged notice it asks the custodian to confirm again. Unique,
+    # so one acknowledgement is asked to be re-affirmed once, however often the job runs.
+    reaffirms_id: Mapped[int | None] = mapped_column(ForeignKey("hold_notices.id"), unique=True)
 
     hold: Mapped[CustodianHold] = relationship()
     custodian: Mapped[Custodian] = relationship()

@@ -9,7 +9,13 @@ from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, String, Table,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from preservation.db import Base, UTCDateTime
-from preservation.domain.vocabulary import OBLIGATION_STATUSES, ORDER_KINDS, ORDER_STATUSES
+from preservation.domain.vocabulary import (
+    OBLIGATION_STATUSES,
+    ORDER_KINDS,
+    ORDER_STATUSES,
+    REAFFIRM_MAX_DAYS,
+    REAFFIRM_MIN_DAYS,
+)
 from preservation.models._columns import Timestamps, sql_in, utcnow
 
 if TYPE_CHECKING:
@@ -33,6 +39,10 @@ class PreservationOrder(Timestamps, Base):
     __table_args__ = (
         CheckConstraint(sql_in("kind", ORDER_KINDS), name="kind"),
         CheckConstraint(sql_in("status", ORDER_STATUSES), name="status"),
+        CheckConstraint(
+            f"reaffirm_every_days IS NULL OR reaffirm_every_days BETWEEN {REAFFIRM_MIN_DAYS} AND {REAFFIRM_MAX_DAYS}",
+            name="reaffirm_every_days",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,6 +63,8 @@ class PreservationOrder(Timestamps, Base):
     released_on: Mapped[dt.date | None]
     release_reason: Mapped[str | None] = mapped_column(Text)
     released_by: Mapped[str | None] = mapped_column(String(320))
+    # Custodians who acknowledged are asked to re-affirm this often (90: quarterly); empty: never.
+    reaffirm_every_days: Mapped[int | None]
 
     matter: Mapped[Matter] = relationship(back_populates="orders")
     supersedes: Mapped[PreservationOrder | None] = relationship(

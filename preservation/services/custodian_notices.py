@@ -19,7 +19,8 @@ from preservation.services.unit import Unit
 QUESTION_MAX_CHARS = 5000
 
 
-def _email_body(notice: HoldNotice, policy: NoticePolicy, action: str) -> str:
+def email_body(notice: HoldNotice, policy: NoticePolicy, action: str) -> str:
+    """A notice's email: its text, then the personal link to acknowledge it or ask a question."""
     token = notice_links.sign(policy.secret, notice)
     return (
         f"{notice.body.rstrip()}\n\n"
@@ -159,7 +160,7 @@ def _issue_one(
         unit,
         f"notice:{notice.id}",
         subject,
-        _email_body(notice, policy, action),
+        email_body(notice, policy, action),
         targets=[custodian.email],
         label="notice",
     )
@@ -237,6 +238,21 @@ def acknowledge(unit: Unit, notice: HoldNotice) -> bool:
             "acknowledged_at": now.isoformat(),
         },
     )
+    if notice.kind == "steward" and notice.data_source_id is not None:
+        # On the source's own record too; its status still comes from checking the storage.
+        audit.record(
+            unit,
+            "data_source.steward_confirmed",
+            "data_source",
+            notice.data_source_id,
+            matter_id=hold.order.matter_id,
+            details={
+                "notice_id": notice.id,
+                "order_id": hold.order_id,
+                "steward": notice.custodian.email,
+                "confirmed_at": now.isoformat(),
+            },
+        )
     return True
 
 

@@ -45,6 +45,8 @@ def hold_state(unit: Unit, hold: CustodianHold, policy: NoticePolicy) -> dict[st
         "notice_sent_at": None if notice is None or notice.silent else notice.issued_at,
         "acknowledged_at": notice.acknowledged_at if notice else None,
         "escalated_at": notice.escalated_at if notice else None,
+        "escalated_to": notice.escalated_to if notice else None,
+        "reaffirmation": notice is not None and notice.reaffirms_id is not None,
         "reminder_count": notice.reminder_count if notice else 0,
         "released_at": hold.released_at,
     }

@@ -2,7 +2,8 @@
 
 The reconcile asks "what is owed now?" of the tables, so running it twice, or after a day it did not
 run, sends each reminder and each escalation once: a reminder is owed when the cadence has passed since
-the custodian was last told, and a notice is escalated once.
+the custodian was last told, and a notice is escalated once. The same run sends the periodic
+re-affirmations (`notice_reaffirmation`), before the reminders.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from preservation.models import Custodian, CustodianHold, HoldNotice, PreservationOrder
-from preservation.services import audit, custodian_notices, notice_links
+from preservation.services import audit, custodian_notices, notice_links, notice_reaffirmation
 from preservation.services.notice_mail import NoticePolicy, counsel_addresses, queue_email
 from preservation.services.unit import Unit
 
@@ -26,6 +27,7 @@ class ReminderRun:
     reminders: int = 0
     escalations: int = 0
     release_notices: int = 0
+    reaffirmations: int = 0
     reminded_custodians: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int | list[int]]:
@@ -34,6 +36,7 @@ class ReminderRun:
             "reminders": self.reminders,
             "escalations": self.escalations,
             "release_notices": self.release_notices,
+            "reaffirmations": self.reaffirmations,
             "reminded_custodians": self.reminded_custodians,
         }
 
@@ -134,8 +137,10 @@ def _escalate(unit: Unit, custodian: Custodian, notices: list[HoldNotice], polic
 
 
 def remind_and_escalate(unit: Unit, policy: NoticePolicy) -> ReminderRun:
-    """Send every reminder and escalation owed now, and the release notices not yet written; flushes."""
+    """Send every reminder, escalation and re-affirmation owed now, and the release notices not yet written."""
     run = ReminderRun()
+    # Re-affirmations first: a re-affirmation just sent is not yet due a reminder.
+    run.reaffirmations = len(notice_reaffirmation.send_reaffirmations(unit, policy))
     for hold_id in custodian_notices.release_notices_owed(unit):
         hold = unit.session.get(CustodianHold, hold_id)
         if hold is not None and custodian_notices.send_release_notice(unit, hold) is not None:

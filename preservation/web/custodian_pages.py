@@ -1,4 +1,4 @@
-"""Custodians: the list with search, and the forms that record and correct them."""
+"""Custodians: the list with search, each one's holds across matters, and the forms that record and correct them."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from flask.typing import ResponseReturnValue
 
 from preservation.domain.vocabulary import EMPLOYMENT_STATUSES
 from preservation.models import Custodian
-from preservation.services import custodians, dashboard
+from preservation.services import custodians, dashboard, hold_states
 from preservation.web import access
 from preservation.web.matter_pages import save_form
+from preservation.web.notice_pages import notice_policy
 from preservation.web.page_format import PER_PAGE, page_number, query_choice, query_text
 from preservation.web.record_forms import CustodianForm
 from preservation.web.session import unit_of_work
@@ -27,6 +28,16 @@ def custodian_list() -> ResponseReturnValue:
     return render_template(
         "custodians/list.html", page=found, search=search, employment=employment, employments=EMPLOYMENT_STATUSES
     )
+
+
+@bp.get("/<int:custodian_id>")
+@access.readers
+def custodian(custodian_id: int) -> ResponseReturnValue:
+    """A custodian's holds across every matter, with where each acknowledgement stands."""
+    unit = unit_of_work()
+    person = unit.get(Custodian, custodian_id)
+    holds = hold_states.custodian_states(unit, custodian_id, notice_policy())
+    return render_template("custodians/custodian.html", person=person, holds=holds, now=unit.clock())
 
 
 @bp.route("/new", methods=["GET", "POST"])

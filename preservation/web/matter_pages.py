@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -11,10 +12,11 @@ from flask.typing import ResponseReturnValue
 from preservation.domain.errors import DomainError, NotFound
 from preservation.domain.vocabulary import MATTER_STATUSES
 from preservation.models import Matter, Obligation, PreservationOrder
-from preservation.services import custodians, dashboard, matters, orders
+from preservation.services import custodians, dashboard, hold_states, matters, orders
 from preservation.services.unit import Unit
 from preservation.web import access
 from preservation.web.html import error_page
+from preservation.web.notice_pages import notice_policy
 from preservation.web.page_format import PER_PAGE, page_number, query_choice, query_text
 from preservation.web.record_forms import (
     HoldForm,
@@ -70,6 +72,24 @@ def matter(matter_id: int) -> ResponseReturnValue:
     """A matter: orders, obligations and the sources satisfying them, custodians, and the audit timeline."""
     unit = unit_of_work()
     return render_template("matters/matter.html", view=dashboard.matter_view(unit, matter_id), now=unit.clock())
+
+
+@bp.get("/orders/<int:order_id>/acknowledgements")
+@access.readers
+def order_acknowledgements(order_id: int) -> ResponseReturnValue:
+    """Per order: who has acknowledged, who is overdue, who was escalated, and every notice sent."""
+    unit = unit_of_work()
+    order = unit.get(PreservationOrder, order_id)
+    policy = notice_policy()
+    states = hold_states.order_states(unit, order_id, policy)
+    return render_template(
+        "matters/acknowledgements.html",
+        order=order,
+        states=states,
+        counts=Counter(state["acknowledgement"] for state in states),
+        notices=hold_states.order_notices(unit, order_id),
+        now=unit.clock(),
+    )
 
 
 def _form_page(form: RecordForm, title: str, back: str) -> Callable[[], ResponseReturnValue]:

@@ -13,6 +13,10 @@ from preservation.domain.vocabulary import DATA_SOURCE_STATUSES
 TONES = {
     "preserved": "good",
     "acknowledged": "good",
+    "confirmed": "good",
+    "awaiting": "warn",
+    "overdue": "bad",
+    "escalated": "bad",
     "succeeded": "good",
     "met": "good",
     "satisfied": "good",

@@ -21,6 +21,8 @@ from preservation.domain.vocabulary import (
     MATTER_STATUSES,
     OBLIGATION_STATUSES,
     ORDER_KINDS,
+    REAFFIRM_MAX_DAYS,
+    REAFFIRM_MIN_DAYS,
 )
 
 
@@ -81,6 +83,10 @@ class OrderForm(RecordForm):
     effective_on = DateField("Effective on", validators=[Optional()])
     compliance_due_on = DateField("Compliance due on", validators=[Optional()])
     scope = TextAreaField("Scope", validators=[Optional(), Length(max=10_000)])
+    reaffirm_every_days = IntegerField(
+        "Ask custodians to re-affirm every (days; empty: never)",
+        validators=[Optional(), NumberRange(REAFFIRM_MIN_DAYS, REAFFIRM_MAX_DAYS)],
+    )
 
 
 class ObligationForm(RecordForm):

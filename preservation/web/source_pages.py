@@ -10,11 +10,12 @@ from flask.typing import ResponseReturnValue
 from preservation.domain.errors import DomainError
 from preservation.domain.vocabulary import DATA_SOURCE_KINDS, DATA_SOURCE_STATUSES
 from preservation.models import DataSource
-from preservation.services import checks, dashboard, preserve, sources
+from preservation.services import checks, dashboard, preserve, sources, steward_states
 from preservation.web import access
 from preservation.web.api.checks import collectors
 from preservation.web.forms import ActionForm
 from preservation.web.matter_pages import save_form
+from preservation.web.notice_pages import notice_policy
 from preservation.web.page_format import page_number, query_choice, query_text
 from preservation.web.record_forms import DataSourceForm
 from preservation.web.session import unit_of_work
@@ -50,7 +51,10 @@ def source(source_id: int) -> ResponseReturnValue:
     """A source: destruction time, the obligations it satisfies, and its checks with findings and evidence."""
     unit = unit_of_work()
     view = dashboard.source_view(unit, source_id, page_number(), CHECKS_PER_PAGE)
-    return render_template("sources/source.html", view=view, now=unit.clock(), form=ActionForm(formdata=None))
+    steward = steward_states.steward_notice_state(unit, source_id, notice_policy())
+    return render_template(
+        "sources/source.html", view=view, steward=steward, now=unit.clock(), form=ActionForm(formdata=None)
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])

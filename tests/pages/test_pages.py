@@ -19,6 +19,8 @@ READ_PAGES = (
     "/sources",
     "/sources/{source}",
     "/custodians",
+    "/custodians/{custodian}",
+    "/matters/orders/{order}/acknowledgements",
     "/alerts",
     "/scheduler",
 )

@@ -8,8 +8,8 @@ import marshmallow as ma
 from marshmallow import validate
 
 from preservation.domain.vocabulary import NOTICE_KINDS
-from preservation.models import CustodianHold
-from preservation.services import hold_states
+from preservation.models import CustodianHold, DataSource
+from preservation.services import hold_states, steward_states
 from preservation.web.api.fields import ident, text
 from preservation.web.notice_pages import notice_policy
 from preservation.web.session import unit_of_work
@@ -67,6 +67,9 @@ class HoldNoticeSchema(ma.Schema):
     escalated_to = ma.fields.String(allow_none=True)
     superseded_at = ma.fields.AwareDateTime(allow_none=True)
     superseded_by_id = ma.fields.Integer(allow_none=True)
+    reaffirms_id = ma.fields.Integer(
+        allow_none=True, metadata={"description": "for a periodic re-affirmation: the acknowledged notice it follows"}
+    )
 
 
 class HoldNoticeListSchema(ma.Schema):
@@ -130,3 +133,36 @@ class ImportResultSchema(ma.Schema):
 def acknowledgement_of(hold: CustodianHold) -> str:
     """Where a hold's acknowledgement stands, for the list of an order's custodians."""
     return str(hold_states.hold_state(unit_of_work(), hold, notice_policy())["acknowledgement"])
+
+
+class StewardNoticeStatusSchema(ma.Schema):
+    """One live steward notice about a data source, and whether the steward confirmed it."""
+
+    notice_id = ma.fields.Integer()
+    order_id = ma.fields.Integer()
+    steward_id = ma.fields.Integer()
+    state = ma.fields.String(metadata={"description": "confirmed, awaiting, overdue or escalated"})
+    issued_at = ma.fields.AwareDateTime()
+    confirmed_at = ma.fields.AwareDateTime(allow_none=True)
+    escalated_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+class StewardNoticeStateSchema(ma.Schema):
+    """A data source's steward notices: recorded beside its status, which only a check (or attestation) sets."""
+
+    state = ma.fields.String(
+        metadata={
+            "description": "none (no live steward notice), confirmed (every one), or the worst of awaiting, "
+            "overdue (unconfirmed past the reminder period) and escalated"
+        }
+    )
+    confirmed_at = ma.fields.AwareDateTime(
+        allow_none=True, metadata={"description": "the steward's latest confirmation that auto-deletion is suspended"}
+    )
+    notices = ma.fields.List(ma.fields.Nested(StewardNoticeStatusSchema))
+
+
+def steward_notice_of(source: DataSource) -> dict[str, Any]:
+    """The source's steward notice state, serialised, for the data source representation."""
+    state = steward_states.steward_notice_state(unit_of_work(), source.id, notice_policy())
+    return dict(StewardNoticeStateSchema().dump(state))
