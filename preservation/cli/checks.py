@@ -12,9 +12,10 @@ import click
 from config.settings import Settings, SettingsError
 from preservation.adapters.inspectors import build_inspectors
 from preservation.db import make_engine, make_session_factory
+from preservation.domain.batch_operations import BatchOptions
 from preservation.domain.errors import DomainError
 from preservation.models import RetentionCheck
-from preservation.services import attestations, checks, preserve
+from preservation.services import attestations, batch_jobs, checks, preserve, release_holds
 from preservation.services.checks import Collectors
 from preservation.services.unit import Unit
 
@@ -99,15 +100,20 @@ def check_command(source_id: int | None, check_all: bool) -> None:
 @click.command("preserve")
 @click.argument("source_id", type=int)
 @click.option("--execute", is_flag=True, help="carry the plan out; without it the plan is only shown")
-def preserve_command(source_id: int, execute: bool) -> None:
+@click.option("--status", is_flag=True, help="show how the source's S3 Batch Operations jobs are doing, and stop")
+def preserve_command(source_id: int, execute: bool, status: bool) -> None:
     """Plan, and with --execute carry out, what preserves a source: legal holds, log retention."""
     settings = _settings()
+    if status:
+        _batch_status(settings, source_id)
+        return
     collectors = _collectors(settings)
+    batch = BatchOptions(settings.batch_operations_threshold, settings.batch_operations_role_arn)
     with _unit(settings) as unit:
         request = preserve.prepare_preservation(unit, source_id)
         unit.session.commit()
         snapshot = checks.collect(request, collectors)
-        plan = preserve.plan_preservation(request, snapshot, unit.clock())
+        plan = batch_jobs.plan_with_batch(request, preserve.plan_preservation(request, snapshot, unit.clock()), batch)
         if plan.blocked:
             raise click.ClickException(plan.blocked)
         for step in plan.summary(examples=3):
@@ -122,8 +128,61 @@ def preserve_command(source_id: int, execute: bool) -> None:
         with click.progressbar(length=len(plan.steps), label="preserving", file=sys.stderr) as bar:
             results = preserve.carry_out(request, plan, collectors, bar.update)
         summary = preserve.record_preservation_finished(unit, request, plan, results)
+        created = batch_jobs.record_created(unit, request, results)
         unit.session.commit()
     click.echo(f"done: {summary['succeeded']} succeeded, {summary['failed']} failed")
+    for job in created:
+        click.echo(
+            f"S3 Batch Operations job {job['job_id']} holds {job['versions_planned']} versions; follow it with --status"
+        )
+    for failure in summary["failures"]:
+        click.echo(f"  failed {failure['action']} {failure['target']}: {failure['error'].get('code')}", err=True)
+    if summary["failed"]:
+        sys.exit(1)
+
+
+def _batch_status(settings: Settings, source_id: int) -> None:
+    batch = build_inspectors(max_workers=1).s3.batch
+    with _unit(settings) as unit:
+        pending = batch_jobs.unfinished(unit, source_id)
+        unit.session.commit()
+        items = batch_jobs.refresh(unit, source_id, batch_jobs.describe_all(pending, batch.describe))
+        unit.session.commit()
+    if not items:
+        click.echo("no S3 Batch Operations job for this source")
+    for job in items:
+        summary = job["progress"].get("ProgressSummary") or {}
+        done = summary.get("NumberOfTasksSucceeded", 0)
+        failed = summary.get("NumberOfTasksFailed", 0)
+        click.echo(
+            f"{job['job_id']}: {job['status']}, {done} held, {failed} failed of {job['versions_planned']} planned"
+        )
+
+
+@click.command("release-holds")
+@click.argument("source_id", type=int)
+@click.option("--confirm", is_flag=True, help="remove the holds; without it the plan is only shown")
+def release_holds_command(source_id: int, confirm: bool) -> None:
+    """Show, and with --confirm remove, the holds this service placed on a source no active order covers."""
+    settings = _settings()
+    collectors = _collectors(settings)
+    with _unit(settings) as unit:
+        request = release_holds.prepare_release(unit, source_id)
+        unit.session.commit()
+        for step in request.plan.summary(examples=3):
+            click.echo(f"{step['action']}: {step['count']}")
+        for note in request.plan.notes:
+            click.echo(f"note: {note}")
+        if not confirm:
+            click.echo("dry run: nothing changed; run again with --confirm to release the holds", err=True)
+            return
+        release_holds.record_release_started(unit, request)
+        unit.session.commit()
+        with click.progressbar(length=len(request.plan.steps), label="releasing", file=sys.stderr) as bar:
+            results = release_holds.carry_out(request, collectors.releaser, bar.update)
+        summary = release_holds.record_release_finished(unit, request, results)
+        unit.session.commit()
+    click.echo(f"done: {summary['succeeded']} released, {summary['failed']} failed")
     for failure in summary["failures"]:
         click.echo(f"  failed {failure['action']} {failure['target']}: {failure['error'].get('code')}", err=True)
     if summary["failed"]:
@@ -142,4 +201,4 @@ def attest_command(source_id: int, note: str, actor: str) -> None:
     click.echo(f"attestation {attestation.id} recorded for source {source_id}", err=True)
 
 
-COMMANDS = (check_command, preserve_command, attest_command)
+COMMANDS = (check_command, preserve_command, release_holds_command, attest_command)

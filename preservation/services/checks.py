@@ -16,9 +16,11 @@ from typing import Any, Protocol
 
 from sqlalchemy import insert, select
 
+from preservation.domain.backup_evaluation import BackupAssessment, vault_name
 from preservation.domain.destruction import in_scope
 from preservation.domain.errors import Conflict
 from preservation.domain.findings import Evaluation, conclude, finding
+from preservation.domain.inventory_check import evaluate_inventory_snapshot
 from preservation.domain.log_check import evaluate_log_group, evaluate_manual, log_group_name
 from preservation.domain.preservation_plan import PlanStep, StepResult
 from preservation.domain.rules import parse_s3_location
@@ -26,13 +28,17 @@ from preservation.domain.s3_check import ManifestVersion, VersionAssessment, eva
 from preservation.domain.s3_findings import is_gone
 from preservation.domain.scope import DateRange, union_of_ranges
 from preservation.models import CheckFinding, DataSource, ManifestEntry, RetentionCheck
-from preservation.services import audit
+from preservation.services import audit, backup_checks
 from preservation.services.attestations import latest_attestation
+from preservation.services.backup_checks import BackupCollector
 from preservation.services.evidence import evidence_row
 from preservation.services.pages import Page, paginate
+from preservation.services.release_holds import HoldReleaser
 from preservation.services.unit import Unit
 
-CHECKABLE_KINDS = ("s3", "cloudwatch_logs", "manual")
+CHECKABLE_KINDS = ("s3", "cloudwatch_logs", "aws_backup", "manual")
+# The code of a check whose collector failed, by kind (logs for any other kind).
+READ_FAILED_CODES = {"s3": "S3_READ_FAILED", "aws_backup": "BACKUP_READ_FAILED"}
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +71,22 @@ class LogsCollector(Protocol):
         ...
 
 
+class InventoryCollector(Protocol):
+    """Reads S3 through an inventory report, checking only what changed since the report live."""
+
+    def snapshot(  # noqa: PLR0917  (the check request's fields)
+        self,
+        bucket: str,
+        prefix: str,
+        region: str | None,
+        scope: Sequence[DateRange],
+        configuration_id: str,
+        now: dt.datetime,
+    ) -> dict[str, Any]:
+        """The bucket's settings, the report's tallies, and the recent keys' versions."""
+        ...
+
+
 class Collectors(Protocol):
     """One collector per kind of source that lives in AWS."""
 
@@ -76,6 +98,21 @@ class Collectors(Protocol):
     @property
     def logs(self) -> LogsCollector:
         """The CloudWatch Logs collector."""
+        ...
+
+    @property
+    def inventory(self) -> InventoryCollector:
+        """The S3 collector that reads an inventory report (adapters.s3_inventory_check.InventoryInspector)."""
+        ...
+
+    @property
+    def backup(self) -> BackupCollector:
+        """The AWS Backup collector."""
+        ...
+
+    @property
+    def releaser(self) -> HoldReleaser:
+        """Removes the holds preservation runs placed (adapters.hold_release.HoldReleaser)."""
         ...
 
 
@@ -91,6 +128,8 @@ class CheckRequest:
     # No obligation binds the source any more: nothing is owed, nothing is asked of the storage.
     released: bool
     started_at: dt.datetime
+    # S3: the inventory configuration whose newest report answers for the versions it lists.
+    inventory_configuration_id: str | None = None
 
 
 def prepare_check(unit: Unit, source_id: int) -> CheckRequest:
@@ -112,10 +151,11 @@ def prepare_check(unit: Unit, source_id: int) -> CheckRequest:
         scope=tuple(scope),
         released=not binding,
         started_at=unit.clock(),
+        inventory_configuration_id=source.inventory_configuration_id if source.kind == "s3" else None,
     )
 
 
-def collect(request: CheckRequest, collectors: Collectors) -> dict[str, Any]:
+def collect(request: CheckRequest, collectors: Collectors) -> dict[str, Any]:  # noqa: PLR0911  (one answer per kind)
     """Ask the storage; the answer is the check's evidence. No database access, and it never raises.
 
     The collectors record AWS errors call by call; anything else that goes wrong is recorded as a
@@ -126,9 +166,20 @@ def collect(request: CheckRequest, collectors: Collectors) -> dict[str, Any]:
     try:
         if request.kind == "s3":
             location = parse_s3_location(request.location)
+            if request.inventory_configuration_id:
+                return collectors.inventory.snapshot(
+                    location.bucket,
+                    location.prefix,
+                    request.region,
+                    request.scope,
+                    request.inventory_configuration_id,
+                    request.started_at,
+                )
             return collectors.s3.snapshot(location.bucket, location.prefix, request.region, request.scope)
         if request.kind == "cloudwatch_logs":
             return collectors.logs.snapshot(log_group_name(request.location), request.region)
+        if request.kind == "aws_backup":
+            return collectors.backup.snapshot(vault_name(request.location), request.region, request.scope)
     except Exception as error:
         log.exception("collecting data source %s failed", request.source_id)
         return {"kind": request.kind, "collector_error": f"{type(error).__name__}: {error}"}
@@ -166,11 +217,16 @@ def record_check(
     previous_config = next((h.config for h in here if h.config is not None), None)
     seen_before = bool(manifest) or previous_config is not None
     versions: Sequence[VersionAssessment] | None = None
+    backup: BackupAssessment | None = None
     if request.released:
         evaluation = Evaluation(status="released", earliest_destruction_at=None, findings=())
     elif "collector_error" in snapshot:
-        code = "S3_READ_FAILED" if request.kind == "s3" else "LOGS_READ_FAILED"
+        code = READ_FAILED_CODES.get(request.kind, "LOGS_READ_FAILED")
         evaluation = conclude([finding(code, f"the check could not finish: {snapshot['collector_error']}")])
+    elif request.kind == "s3" and "inventory" in snapshot:
+        evaluation = evaluate_inventory_snapshot(
+            snapshot, request.scope, now, previous_config=previous_config, seen_before=seen_before
+        ).evaluation
     elif request.kind == "s3":
         assessment = evaluate_s3(
             snapshot,
@@ -188,6 +244,16 @@ def record_check(
         evaluation = evaluate_log_group(
             snapshot, request.scope, now, previous_config=previous_config, seen_before=seen_before
         )
+    elif request.kind == "aws_backup":
+        backup = backup_checks.assess(
+            snapshot,
+            request.scope,
+            now,
+            manifest=manifest,
+            previous_config=previous_config,
+            seen_before=seen_before,
+        )
+        evaluation = backup.evaluation
     else:
         attestation = latest_attestation(session, source.id)
         attested_at = attestation.attested_at if attestation is not None else None
@@ -205,6 +271,8 @@ def record_check(
         _update_manifest(
             unit, check, versions, scope=request.scope, snapshot=snapshot, manifest=manifest, elsewhere=elsewhere
         )
+    if backup is not None:
+        backup_checks.update_manifest(unit, check, backup, snapshot=snapshot, manifest=manifest, scope=request.scope)
     previous_status = source.status
     source.status = evaluation.status
     source.earliest_destruction_at = evaluation.earliest_destruction_at

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
+from preservation.domain.backup_evaluation import plan_backup, vault_name
 from preservation.domain.errors import Conflict
 from preservation.domain.evidence import error_of
 from preservation.domain.log_check import required_log_retention
@@ -25,7 +27,7 @@ from preservation.domain.preservation_plan import (
 )
 from preservation.domain.rules import parse_s3_location
 from preservation.domain.s3_check import evaluate_s3
-from preservation.services import audit
+from preservation.services import audit, backup_checks, storage_holds
 from preservation.services.checks import CheckRequest, Collectors, prepare_check
 from preservation.services.unit import Unit
 
@@ -35,10 +37,13 @@ def prepare_preservation(unit: Unit, source_id: int) -> CheckRequest:
     request = prepare_check(unit, source_id)
     if request.released:
         raise Conflict(f"no obligation binds data source {source_id} any more: there is nothing to preserve")
-    return request
+    # Holds need every version's id: the plan is made from the listing, not from an inventory report.
+    return replace(request, inventory_configuration_id=None)
 
 
-def plan_preservation(request: CheckRequest, snapshot: dict[str, Any], now: dt.datetime) -> PreservationPlan:
+def plan_preservation(  # noqa: PLR0911  (one plan per kind of source)
+    request: CheckRequest, snapshot: dict[str, Any], now: dt.datetime
+) -> PreservationPlan:
     """The steps that would make the source's in-scope data survive the duty (the duty lasts until release)."""
     if "collector_error" in snapshot:
         return PreservationPlan((), blocked=f"the source could not be read: {snapshot['collector_error']}")
@@ -56,6 +61,11 @@ def plan_preservation(request: CheckRequest, snapshot: dict[str, Any], now: dt.d
             return plan_log_group(name, None, None, exists=False)
         required = required_log_retention(request.scope, group, None)
         return plan_log_group(name, group.get("retentionInDays"), required, exists=True)
+    if request.kind == "aws_backup":
+        assessment = backup_checks.assess(
+            snapshot, request.scope, now, manifest=(), previous_config=None, seen_before=False
+        )
+        return plan_backup(request.source_id, vault_name(request.location), request.scope, assessment, now)
     return PreservationPlan((), blocked="a manual source is preserved by its steward: record an attestation")
 
 
@@ -97,20 +107,23 @@ def carry_out(
         return []
     if request.kind == "s3":
         return collectors.s3.apply(plan.steps, request.region, progress)
+    if request.kind == "aws_backup":
+        return collectors.backup.apply(plan.steps, request.region, progress)
     return collectors.logs.apply(plan.steps, request.region, progress)
 
 
 def record_preservation_finished(
     unit: Unit, request: CheckRequest, plan: PreservationPlan, results: Sequence[StepResult]
 ) -> dict[str, Any]:
-    """Audit what was done and what failed; the summary is returned to the caller."""
+    """Audit what was done and what failed, and record the holds placed; the summary is returned to the caller."""
     summary = results_summary(results)
+    holds_recorded = storage_holds.record_placed(unit, request, results)
     audit.record(
         unit,
         "data_source.preservation_finished",
         "data_source",
         request.source_id,
         matter_id=None,
-        details={"total_steps": len(plan.steps), **summary},
+        details={"total_steps": len(plan.steps), **summary, "holds_recorded": holds_recorded},
     )
     return summary

@@ -126,14 +126,11 @@ def test_only_manual_sources_are_attested(live_unit: Unit, bound_source: SourceF
 
 def test_what_cannot_be_checked_is_refused(live_unit: Unit, bound_source: SourceFactory) -> None:
     unlinked = sources.create_data_source(live_unit, {"name": "x", "kind": "s3", "location": "s3://poe-video/"})
-    backup = bound_source(kind="aws_backup", location="poe-vault")
     retired = bound_source()
     sources.retire_data_source(live_unit, retired, "moved")
     live_unit.session.commit()
     with pytest.raises(Conflict, match="linked to no obligation"):
         checks.prepare_check(live_unit, unlinked.id)
-    with pytest.raises(Conflict, match="aws_backup sources are not available yet"):
-        checks.prepare_check(live_unit, backup)
     with pytest.raises(Conflict, match="retired"):
         checks.prepare_check(live_unit, retired)
     assert checks.sources_due(live_unit) == []

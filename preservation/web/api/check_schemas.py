@@ -73,6 +73,14 @@ class PreserveSchema(ma.Schema):
     dry_run = ma.fields.Boolean(load_default=True, metadata={"description": "false carries the plan out"})
 
 
+class ReleaseHoldsSchema(ma.Schema):
+    """Whether to release the holds (confirmed) or only show what would be released (the default)."""
+
+    confirm = ma.fields.Boolean(
+        load_default=False, metadata={"description": "true removes the holds this service placed; false plans only"}
+    )
+
+
 class PlanStepSchema(ma.Schema):
     """One kind of change, how many of it, and a few targets."""
 
@@ -91,6 +99,9 @@ class PreservationPlanSchema(ma.Schema):
     total_steps = ma.fields.Integer()
     steps = ma.fields.List(ma.fields.Nested(PlanStepSchema))
     results = ma.fields.Dict(allow_none=True, metadata={"description": "succeeded, failed, first failures"})
+    batch_jobs = ma.fields.List(
+        ma.fields.Dict(), metadata={"description": "S3 Batch Operations jobs the run created (above the threshold)"}
+    )
 
 
 class AttestationSchema(ma.Schema):

@@ -8,9 +8,10 @@ from typing import Any
 from flask import current_app
 
 from preservation.adapters.inspectors import build_inspectors
-from preservation.services import attestations, checks, preserve
+from preservation.services import attestations, batch_jobs, checks, preserve, release_holds
 from preservation.services.checks import Collectors
 from preservation.web import access
+from preservation.web.api.batch_jobs import batch_options
 from preservation.web.api.check_schemas import (
     AttestationPageSchema,
     AttestationSchema,
@@ -19,6 +20,7 @@ from preservation.web.api.check_schemas import (
     CheckSchema,
     PreservationPlanSchema,
     PreserveSchema,
+    ReleaseHoldsSchema,
 )
 from preservation.web.api.common import api_blueprint, documented_errors, page_body
 from preservation.web.api.schemas import PageArgsSchema
@@ -86,7 +88,9 @@ def preserve_source(body: dict[str, Any], source_id: int) -> Any:
     unit.session.commit()
     found = collectors()
     snapshot = checks.collect(request, found)
-    plan = preserve.plan_preservation(request, snapshot, unit.clock())
+    plan = batch_jobs.plan_with_batch(
+        request, preserve.plan_preservation(request, snapshot, unit.clock()), batch_options()
+    )
     document = preserve.plan_document(request, plan, dry_run=body["dry_run"])
     if body["dry_run"]:
         return document
@@ -94,6 +98,28 @@ def preserve_source(body: dict[str, Any], source_id: int) -> Any:
     unit.session.commit()  # the intent is on record before the storage changes
     results = preserve.carry_out(request, plan, found)
     document["results"] = preserve.record_preservation_finished(unit, request, plan, results)
+    document["batch_jobs"] = batch_jobs.record_created(unit, request, results)
+    unit.session.commit()
+    return document
+
+
+@blp.route("/data-sources/<int:source_id>/release-holds", methods=["POST"])
+@access.writers
+@blp.arguments(ReleaseHoldsSchema)
+@blp.response(200, PreservationPlanSchema)
+@documented_errors(blp, 400, 401, 403, 404, 409, 413)
+def release_source_holds(body: dict[str, Any], source_id: int) -> Any:
+    """Plan (by default) or, with confirm, remove the holds this service placed on a source no active order covers."""
+    unit = unit_of_work()
+    request = release_holds.prepare_release(unit, source_id)
+    unit.session.commit()
+    document = release_holds.plan_document(request, dry_run=not body["confirm"])
+    if not body["confirm"]:
+        return document
+    release_holds.record_release_started(unit, request)
+    unit.session.commit()  # the intent is on record before the storage changes
+    results = release_holds.carry_out(request, collectors().releaser)
+    document["results"] = release_holds.record_release_finished(unit, request, results)
     unit.session.commit()
     return document
 
