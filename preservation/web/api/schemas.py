@@ -19,9 +19,11 @@ from preservation.domain.vocabulary import (
     OBLIGATION_STATUSES,
     ORDER_KINDS,
     ORDER_STATUSES,
+    REAFFIRM_MAX_DAYS,
+    REAFFIRM_MIN_DAYS,
 )
 from preservation.web.api.fields import MAX_ID, choice, date, ident, text, timestamp
-from preservation.web.api.notice_schemas import acknowledgement_of
+from preservation.web.api.notice_schemas import acknowledgement_of, steward_notice_of
 
 DUMP: dict[str, Any] = {"dump_only": True}
 
@@ -93,6 +95,20 @@ class MatterPageSchema(PageSchema):
 # Orders ----------------------------------------------------------------------------------------------
 
 
+def reaffirm_days() -> ma.fields.Integer:
+    """An order's re-affirmation period in days, or null for none."""
+    return ma.fields.Integer(
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=REAFFIRM_MIN_DAYS, max=REAFFIRM_MAX_DAYS),
+        metadata={
+            "description": "ask custodians who acknowledged to re-affirm this many days after their last "
+            "acknowledgement (90: quarterly); null: never",
+            "example": 90,
+        },
+    )
+
+
 class OrderSchema(ma.Schema):
     """A preservation order or hold with all its dates."""
 
@@ -108,6 +124,7 @@ class OrderSchema(ma.Schema):
     effective_on = date()
     compliance_due_on = date()
     scope = text(50_000)
+    reaffirm_every_days = reaffirm_days()
     supersedes_id = ident(metadata={"description": "the active order this one modifies"})
     status = ma.fields.String(validate=validate.OneOf(ORDER_STATUSES), **DUMP)
     released_on = ma.fields.Date(**DUMP)
@@ -135,6 +152,7 @@ class OrderPatchSchema(ma.Schema):
     effective_on = date()
     compliance_due_on = date()
     scope = text(50_000)
+    reaffirm_every_days = reaffirm_days()
 
 
 class OrderPageSchema(PageSchema):
@@ -227,6 +245,13 @@ class LinkSourceSchema(ma.Schema):
 # Data sources ----------------------------------------------------------------------------------------
 
 
+INVENTORY_ID_METADATA = {
+    "description": "s3 only: an S3 Inventory configuration of the bucket listing all versions; its newest report "
+    "answers for the versions it lists, and only what changed since is read live (null: list and HEAD every version)",
+    "example": "all-versions",
+}
+
+
 class DataSourceSchema(ma.Schema):
     """A system holding evidence, with its destruction clock."""
 
@@ -243,11 +268,17 @@ class DataSourceSchema(ma.Schema):
     steward_id = ident(metadata={"description": "the custodian who runs this system"})
     natural_retention_days = ma.fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=0, max=36_500))
     check_interval_hours = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=8_760))
+    inventory_configuration_id = text(64, metadata=INVENTORY_ID_METADATA)
     status = ma.fields.String(validate=validate.OneOf(DATA_SOURCE_STATUSES), **DUMP)
     earliest_destruction_at = ma.fields.AwareDateTime(**DUMP)
     last_checked_at = ma.fields.AwareDateTime(**DUMP)
     retired_at = ma.fields.AwareDateTime(**DUMP)
     retired_reason = ma.fields.String(**DUMP)
+    steward_notice = ma.fields.Function(
+        steward_notice_of,
+        metadata={"description": "the steward's notices and confirmations, beside (never instead of) the status"},
+        **DUMP,
+    )
     obligation_ids = ma.fields.Method("_obligation_ids", **DUMP)
     preservation_scope = ma.fields.Method(
         "_scope",
@@ -280,6 +311,7 @@ class DataSourcePatchSchema(ma.Schema):
     steward_id = ident()
     natural_retention_days = ma.fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=0, max=36_500))
     check_interval_hours = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=8_760))
+    inventory_configuration_id = text(64, metadata=INVENTORY_ID_METADATA)
 
 
 class DataSourceArgsSchema(PageArgsSchema):
