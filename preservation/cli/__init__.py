@@ -13,7 +13,7 @@ from preservation import migrate
 from preservation.app import create_app
 from preservation.cli.accounts import tokens_group, users_group
 from preservation.cli.audit import audit_group
-from preservation.cli.checks import attest_command, check_command, preserve_command
+from preservation.cli.checks import attest_command, check_command, preserve_command, release_holds_command
 from preservation.cli.common import command_unit, load_settings
 from preservation.cli.custodians import custodians_group
 from preservation.cli.demo import demo_command
@@ -32,6 +32,7 @@ def main() -> None:
 
 main.add_command(check_command)
 main.add_command(preserve_command)
+main.add_command(release_holds_command)
 main.add_command(attest_command)
 main.add_command(scheduler_command)
 main.add_command(jobs_group)
