@@ -28,6 +28,7 @@ ORDER_FIELDS = (
     "effective_on",
     "compliance_due_on",
     "scope",
+    "reaffirm_every_days",
     "status",
     "supersedes_id",
 )

@@ -156,6 +156,7 @@ FULL_ORDER = {
     "effective_on": "2018-09-28",
     "compliance_due_on": "2018-10-11",
     "scope": "Video and audio data collected at ports of entry.",
+    "reaffirm_every_days": 90,
 }
 
 
