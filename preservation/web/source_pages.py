@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from preservation.domain.errors import DomainError
 from preservation.domain.vocabulary import DATA_SOURCE_KINDS, DATA_SOURCE_STATUSES
 from preservation.models import DataSource
-from preservation.services import checks, dashboard, preserve, sources, steward_states
+from preservation.services import checks, dashboard, obligation_times, preserve, sources, steward_states
 from preservation.web import access
 from preservation.web.api.checks import collectors
 from preservation.web.forms import ActionForm
@@ -48,12 +48,17 @@ def source_list() -> ResponseReturnValue:
 @bp.get("/<int:source_id>")
 @access.readers
 def source(source_id: int) -> ResponseReturnValue:
-    """A source: destruction time, the obligations it satisfies, and its checks with findings and evidence."""
+    """A source: destruction time, the obligations it satisfies with each one's own, and its checks and evidence."""
     unit = unit_of_work()
     view = dashboard.source_view(unit, source_id, page_number(), CHECKS_PER_PAGE)
     steward = steward_states.steward_notice_state(unit, source_id, notice_policy())
     return render_template(
-        "sources/source.html", view=view, steward=steward, now=unit.clock(), form=ActionForm(formdata=None)
+        "sources/source.html",
+        view=view,
+        steward=steward,
+        scope=obligation_times.obligation_times(unit, view.source),
+        now=unit.clock(),
+        form=ActionForm(formdata=None),
     )
 
 
