@@ -1,30 +1,52 @@
-"""Where each hold's acknowledgement stands: per order, and per custodian across every matter."""
+"""Where each hold's acknowledgement stands: per order, and per custodian across every matter.
+
+The holds come with their custodian, order and matter in one query and their latest notices in one more,
+so a page costs the same number of statements however many custodians an order binds.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import contains_eager
 
 from preservation.models import Custodian, CustodianHold, HoldNotice, PreservationOrder
 from preservation.services.custodian_notices import acknowledgement_state
 from preservation.services.notice_mail import NoticePolicy
+from preservation.services.pages import Page, escape_like, paginate
 from preservation.services.unit import Unit
+
+# Every acknowledgement state a hold can be in (custodian_notices.acknowledgement_state, and released).
+ACKNOWLEDGEMENT_STATES = ("not_notified", "silent", "awaiting", "overdue", "escalated", "acknowledged", "released")
 
 
 def current_notice(unit: Unit, hold_id: int) -> HoldNotice | None:
     """The latest hold or steward notice on a hold (the one that asks for acknowledgement now)."""
-    return unit.session.scalar(
-        select(HoldNotice)
-        .where(HoldNotice.hold_id == hold_id, HoldNotice.kind != "release")
-        .order_by(HoldNotice.id.desc())
-        .limit(1)
+    return current_notices(unit, [hold_id]).get(hold_id)
+
+
+def current_notices(unit: Unit, hold_ids: Sequence[int] | Select[Any]) -> dict[int, HoldNotice]:
+    """The latest hold or steward notice of each hold, by hold id, in one query."""
+    latest = (
+        select(func.max(HoldNotice.id))
+        .where(HoldNotice.hold_id.in_(hold_ids), HoldNotice.kind != "release")
+        .group_by(HoldNotice.hold_id)
     )
+    return {
+        notice.hold_id: notice for notice in unit.session.scalars(select(HoldNotice).where(HoldNotice.id.in_(latest)))
+    }
 
 
 def hold_state(unit: Unit, hold: CustodianHold, policy: NoticePolicy) -> dict[str, Any]:
     """A hold and its acknowledgement state, as the API shows it."""
-    notice = current_notice(unit, hold.id)
+    return _state(hold, current_notice(unit, hold.id), unit.clock(), policy)
+
+
+def _state(hold: CustodianHold, notice: HoldNotice | None, now: dt.datetime, policy: NoticePolicy) -> dict[str, Any]:
     order = hold.order
     return {
         "hold_id": hold.id,
@@ -37,9 +59,7 @@ def hold_state(unit: Unit, hold: CustodianHold, policy: NoticePolicy) -> dict[st
         "custodian_email": hold.custodian.email,
         "role": hold.role,
         "status": hold.status,
-        "acknowledgement": "released"
-        if hold.status == "released"
-        else acknowledgement_state(notice, unit.clock(), policy),
+        "acknowledgement": "released" if hold.status == "released" else acknowledgement_state(notice, now, policy),
         "notice_id": notice.id if notice else None,
         "notice_version": notice.template_version if notice else None,
         "notice_sent_at": None if notice is None or notice.silent else notice.issued_at,
@@ -52,22 +72,100 @@ def hold_state(unit: Unit, hold: CustodianHold, policy: NoticePolicy) -> dict[st
     }
 
 
+def _states(
+    unit: Unit, holds: Sequence[CustodianHold], policy: NoticePolicy, hold_ids: Select[Any]
+) -> list[dict[str, Any]]:
+    # The ids as a subquery: an order may hold more custodians than a statement may carry parameters.
+    notices = current_notices(unit, hold_ids)
+    now = unit.clock()
+    return [_state(hold, notices.get(hold.id), now, policy) for hold in holds]
+
+
+def _holds_with_order() -> Select[CustodianHold]:
+    """Holds with their custodian, order and matter loaded by the same query."""
+    return (
+        select(CustodianHold)
+        .join(CustodianHold.custodian)
+        .join(CustodianHold.order)
+        .join(PreservationOrder.matter)
+        .options(
+            contains_eager(CustodianHold.custodian),
+            contains_eager(CustodianHold.order).contains_eager(PreservationOrder.matter),
+        )
+    )
+
+
 def order_states(unit: Unit, order_id: int, policy: NoticePolicy) -> list[dict[str, Any]]:
-    """Who on an order has acknowledged, who is overdue, who was escalated."""
-    order: PreservationOrder = unit.get(PreservationOrder, order_id)
-    return [hold_state(unit, hold, policy) for hold in order.custodian_holds]
+    """Who on an order has acknowledged, who is overdue, who was escalated (every hold, for the API)."""
+    unit.get(PreservationOrder, order_id)
+    whose = CustodianHold.order_id == order_id
+    holds = list(unit.session.scalars(_holds_with_order().where(whose).order_by(CustodianHold.id)))
+    return _states(unit, holds, policy, select(CustodianHold.id).where(whose))
 
 
 def custodian_states(unit: Unit, custodian_id: int, policy: NoticePolicy) -> list[dict[str, Any]]:
-    """A custodian's holds across every matter."""
+    """A custodian's holds across every matter (every hold, for the API)."""
     unit.get(Custodian, custodian_id)
-    holds = unit.session.scalars(
-        select(CustodianHold).where(CustodianHold.custodian_id == custodian_id).order_by(CustodianHold.id)
-    )
-    return [hold_state(unit, hold, policy) for hold in holds]
+    whose = CustodianHold.custodian_id == custodian_id
+    holds = list(unit.session.scalars(_holds_with_order().where(whose).order_by(CustodianHold.id)))
+    return _states(unit, holds, policy, select(CustodianHold.id).where(whose))
+
+
+def order_state_page(
+    unit: Unit, order_id: int, policy: NoticePolicy, page: int, per_page: int, *, search: str = "", state: str = ""
+) -> tuple[Page, dict[str, int]]:
+    """A page of an order's holds, searched by custodian name or email and filtered by state, and the order's
+    count of holds in each state.
+
+    Every hold of the order is judged (in two queries, whatever their number) so that the counts and the
+    filter use the one definition of a state, acknowledgement_state; only a page of them is shown.
+    """
+    states = order_states(unit, order_id, policy)
+    counts = dict(Counter(s["acknowledgement"] for s in states))
+    return _page(states, ("custodian_name", "custodian_email"), search, state, page, per_page), counts
+
+
+def custodian_state_page(
+    unit: Unit, custodian_id: int, policy: NoticePolicy, page: int, per_page: int, *, search: str = "", state: str = ""
+) -> Page:
+    """A page of a custodian's holds across matters, searched by matter caption or order title, filtered by state."""
+    states = custodian_states(unit, custodian_id, policy)
+    return _page(states, ("matter_caption", "order_title"), search, state, page, per_page)
+
+
+def _page(  # noqa: PLR0917  (the list and the page's filters)
+    states: list[dict[str, Any]], searched: tuple[str, ...], search: str, state: str, page: int, per_page: int
+) -> Page:
+    needle = search.casefold()
+    found = [
+        s
+        for s in states
+        if (not needle or any(needle in str(s[name]).casefold() for name in searched))
+        and (not state or s["acknowledgement"] == state)
+    ]
+    start = (page - 1) * per_page
+    return Page(items=found[start : start + per_page], total=len(found), page=page, per_page=per_page)
 
 
 def order_notices(unit: Unit, order_id: int) -> list[HoldNotice]:
-    """Every notice of an order, oldest first: the history of versions and acknowledgements."""
+    """Every notice of an order, oldest first: the history of versions and acknowledgements (for the API)."""
     unit.get(PreservationOrder, order_id)
     return list(unit.session.scalars(select(HoldNotice).where(HoldNotice.order_id == order_id).order_by(HoldNotice.id)))
+
+
+def order_notice_page(unit: Unit, order_id: int, page: int, per_page: int, search: str = "") -> Page:
+    """A page of an order's notices, oldest first, searched by the custodian's name or email."""
+    unit.get(PreservationOrder, order_id)
+    query = (
+        select(HoldNotice)
+        .join(HoldNotice.custodian)
+        .where(HoldNotice.order_id == order_id)
+        .options(contains_eager(HoldNotice.custodian))
+        .order_by(HoldNotice.id)
+    )
+    if search:
+        pattern = f"%{escape_like(search)}%"
+        query = query.where(
+            or_(Custodian.name.ilike(pattern, escape="\\"), Custodian.email.ilike(pattern, escape="\\"))
+        )
+    return paginate(unit.session, query, page, per_page)

@@ -24,3 +24,8 @@ def paginate(session: Session, query: Select[Any], page: int, per_page: int) -> 
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     items = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
     return Page(items=items, total=total, page=page, per_page=per_page)
+
+
+def escape_like(text: str) -> str:
+    """A search text with LIKE's wildcards taken literally (the escape character is a backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

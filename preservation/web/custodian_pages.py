@@ -33,11 +33,23 @@ def custodian_list() -> ResponseReturnValue:
 @bp.get("/<int:custodian_id>")
 @access.readers
 def custodian(custodian_id: int) -> ResponseReturnValue:
-    """A custodian's holds across every matter, with where each acknowledgement stands."""
+    """A custodian's holds across every matter, with where each acknowledgement stands, searched and paginated."""
     unit = unit_of_work()
     person = unit.get(Custodian, custodian_id)
-    holds = hold_states.custodian_states(unit, custodian_id, notice_policy())
-    return render_template("custodians/custodian.html", person=person, holds=holds, now=unit.clock())
+    search = query_text("q")
+    state = query_choice("state", hold_states.ACKNOWLEDGEMENT_STATES)
+    holds = hold_states.custodian_state_page(
+        unit, custodian_id, notice_policy(), page_number(), PER_PAGE, search=search, state=state
+    )
+    return render_template(
+        "custodians/custodian.html",
+        person=person,
+        holds=holds,
+        search=search,
+        state=state,
+        states_known=hold_states.ACKNOWLEDGEMENT_STATES,
+        now=unit.clock(),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])

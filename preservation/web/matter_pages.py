@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -77,17 +76,24 @@ def matter(matter_id: int) -> ResponseReturnValue:
 @bp.get("/orders/<int:order_id>/acknowledgements")
 @access.readers
 def order_acknowledgements(order_id: int) -> ResponseReturnValue:
-    """Per order: who has acknowledged, who is overdue, who was escalated, and every notice sent."""
+    """Per order: who has acknowledged, who is overdue, who was escalated, and every notice sent, a page at a time."""
     unit = unit_of_work()
     order = unit.get(PreservationOrder, order_id)
     policy = notice_policy()
-    states = hold_states.order_states(unit, order_id, policy)
+    search = query_text("q")
+    state = query_choice("state", hold_states.ACKNOWLEDGEMENT_STATES)
+    states, counts = hold_states.order_state_page(
+        unit, order_id, policy, page_number(), PER_PAGE, search=search, state=state
+    )
     return render_template(
         "matters/acknowledgements.html",
         order=order,
         states=states,
-        counts=Counter(state["acknowledgement"] for state in states),
-        notices=hold_states.order_notices(unit, order_id),
+        counts=counts,
+        notices=hold_states.order_notice_page(unit, order_id, page_number("notices_page"), PER_PAGE, search=search),
+        search=search,
+        state=state,
+        states_known=hold_states.ACKNOWLEDGEMENT_STATES,
         now=unit.clock(),
     )
 

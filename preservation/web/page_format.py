@@ -75,9 +75,9 @@ def words(value: str | None) -> str:
     return (value or "").replace("_", " ")
 
 
-def page_number() -> int:
-    """The page asked for in the query string, 1 when absent or nonsense."""
-    value = request.args.get("page", "1")
+def page_number(name: str = "page") -> int:
+    """The page asked for in the query string (under `name` on a page of several lists); 1 when absent or nonsense."""
+    value = request.args.get(name, "1")
     return int(value) if value.isdigit() and 0 < int(value) <= 100_000 else 1
 
 
@@ -118,9 +118,9 @@ def trend_columns(trend: list[tuple[str, dict[str, int]]], height: int = 80) -> 
     return columns
 
 
-def page_url(number: int) -> str:
-    """This page's address with the same filters, at another page number."""
-    args = {**request.args.to_dict(), **(request.view_args or {}), "page": number}
+def page_url(number: int, name: str = "page") -> str:
+    """This page's address with the same filters, at another page number of the list paged by `name`."""
+    args = {**request.args.to_dict(), **(request.view_args or {}), name: number}
     return url_for(request.endpoint or "dashboard.overview", **args)
 
 

@@ -17,7 +17,8 @@ from preservation.models import (
     SchedulerHeartbeat,
     SchedulerLease,
 )
-from preservation.services import custodians, matters, orders, sources
+from preservation.services import custodian_notices, custodians, matters, orders, sources
+from preservation.services.notice_mail import NoticePolicy
 from preservation.services.unit import Unit, system_clock
 from tests.accounts.support import open_session
 
@@ -132,8 +133,10 @@ def populate(database_url: str, copies: int, *, caption: str = "Acme v. Widget")
 
 
 def grow_matter(database_url: str, ids: dict[str, int], copies: int) -> None:
-    """Give one matter more orders, obligations, linked sources and custodians, and its source more checks."""
+    """Give one matter more orders, obligations, linked sources and custodians (its first order notifies them),
+    its source more checks, and its custodian more holds."""
     now = system_clock()
+    newcomers: list[int] = []
     with open_session(database_url) as session:
         unit = Unit(session=session, actor="user:setup@example.com")
         for index in range(copies):
@@ -146,6 +149,10 @@ def grow_matter(database_url: str, ids: dict[str, int], copies: int) -> None:
             orders.link_data_source(unit, ids["obligation"], source.id)
             person = custodians.create_custodian(unit, {"name": f"Lee {index}", "email": f"lee{index}@example.com"})
             custodians.place_custodian_hold(unit, order.id, person.id)
+            # The first order binds more custodians, and its custodian is held by more orders.
+            custodians.place_custodian_hold(unit, ids["order"], person.id)
+            custodians.place_custodian_hold(unit, order.id, ids["custodian"])
+            newcomers.append(person.id)
             check = RetentionCheck(
                 data_source_id=ids["source"],
                 kind="s3",
@@ -159,4 +166,5 @@ def grow_matter(database_url: str, ids: dict[str, int], copies: int) -> None:
                 CheckFinding(code="c", severity="high", message="m", examples=[], details={}) for _ in range(3)
             ]
             session.add(check)
+        custodian_notices.issue_notices(unit, ids["order"], NoticePolicy(secret="pages"), custodian_ids=newcomers)
         session.commit()

@@ -20,6 +20,8 @@ PAGES = (
     "/sources",
     "/sources/{source}",
     "/custodians",
+    "/custodians/{custodian}",
+    "/matters/orders/{order}/acknowledgements",
     "/alerts",
     "/scheduler",
     "/audit",
