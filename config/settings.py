@@ -39,6 +39,9 @@ KNOWN_VARIABLES: tuple[str, ...] = (
     "AUDIT_SIGNING_KEY",
     "AUDIT_ANCHOR",
     "AUDIT_ANCHOR_RETENTION_DAYS",
+    # gunicorn's listening address, read by config/gunicorn.conf.py from the same environment file; the app
+    # itself has no use for it, but must not refuse it.
+    "BIND",
 )
 # The scheduler's, deadlines' and alerts' variables live with their parser in config/scheduling.py.
 KNOWN_VARIABLES += SCHEDULING_VARIABLES
