@@ -16,6 +16,7 @@ from preservation.adapters.aws import AwsClients
 from preservation.adapters.court_calendar import CourtCalendar, court_calendar
 from preservation.adapters.mail import SesMailer, SmtpMailer
 from preservation.adapters.notifiers import ConsoleNotifier, SnsNotifier, WebhookNotifier
+from preservation.adapters.outbox_file import outbox_file
 from preservation.db import make_engine, make_session_factory
 from preservation.services.alerts import AlertPolicy
 from preservation.services.deadlines import DeadlinePolicy
@@ -32,7 +33,7 @@ def no_fence(_session: Session) -> None:
 def build_notifiers(settings: Settings, clock: Callable[[], dt.datetime] = system_clock) -> dict[str, Notifier]:
     """One notifier per channel, the email one by PRESERVATION_MAIL_TRANSPORT."""
     config = settings.scheduling
-    console = ConsoleNotifier(settings.instance_path / "outbox.jsonl", clock)
+    console = ConsoleNotifier(outbox_file(settings.instance_path), clock)
     aws = AwsClients()
     email: Notifier
     if config.mail_transport == "smtp" and config.smtp_host:

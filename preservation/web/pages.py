@@ -6,7 +6,7 @@ from flask import Flask, Response
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from config.settings import Settings
-from preservation.web import account, admin, auth, custodian_pages, dashboard, matter_pages, source_pages
+from preservation.web import account, admin, auth, custodian_pages, dashboard, matter_pages, outbox_pages, source_pages
 from preservation.web.errors import error_response
 from preservation.web.html import error_page, is_api_request
 from preservation.web.notice_pages import bp as notice_pages_bp
@@ -38,6 +38,8 @@ def register_pages(app: Flask, settings: Settings) -> None:
     # The litigation team's pages: overview, matters, data sources, custodians, alerts, scheduler, audit.
     for blueprint in (dashboard.bp, matter_pages.bp, source_pages.bp, custodian_pages.bp):
         app.register_blueprint(blueprint)
+    # The console transport's emails, while email goes to a file (a demo or a development instance).
+    app.register_blueprint(outbox_pages.bp)
     register_formatting(app)
 
     @app.errorhandler(CSRFError)
