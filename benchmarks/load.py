@@ -2,9 +2,11 @@
 
 Runs wrk with 50 connections for 30 seconds against /livez (the baseline: no database, no templates),
 the API (GET /api/v1/matters and GET /api/v1/data-sources) and the overview page, all in the same run,
-and prints each one's p99 latency beside the baseline's, plus errors (which must be zero).
+and prints each one's p99 latency beside the baseline's, plus errors (which must be zero). Every answer
+other than 2xx is an error, redirects included (benchmarks/wrk_status.lua counts them), and the signed-in
+session must open the overview before any load starts.
 
-    python benchmarks/load.py [--scale 1.0] [--duration 30] [--connections 50]
+    python benchmarks/load.py [--scale 1.0] [--duration 30] [--connections 50] [--seed-timeout 1200]
 
 Needs: wrk (`apt-get install wrk`), gunicorn (installed with the package), and the PostgreSQL server
 named by PRESERVATION_TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test);
@@ -23,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
@@ -37,6 +40,9 @@ BIN = Path(sys.executable).parent
 ADMIN_URL = os.environ.get("PRESERVATION_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 VIEWER = "load-viewer@example.org"
 PASSWORD = "quiet harbour lantern 42"  # noqa: S105 (a throwaway account in a throwaway database)
+STATUS_SCRIPT = Path(__file__).resolve().parent / "wrk_status.lua"
+# Every other command (migrations, users, tokens) is quick; a hung one must not hold the run.
+COMMAND_TIMEOUT_SECONDS = 120
 
 
 @dataclass
@@ -57,8 +63,15 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _run(args: list[str], env: dict[str, str], stdin: str | None = None) -> str:
-    done = subprocess.run(args, env=env, input=stdin, capture_output=True, text=True, check=False)  # noqa: S603
+def _run(
+    args: list[str], env: dict[str, str], stdin: str | None = None, timeout: float = COMMAND_TIMEOUT_SECONDS
+) -> str:
+    try:
+        done = subprocess.run(  # noqa: S603
+            args, env=env, input=stdin, capture_output=True, text=True, check=False, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        raise SystemExit(f"{' '.join(args)} did not finish within {timeout:.0f} s") from None
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
     return done.stdout.strip()
@@ -71,9 +84,12 @@ def _milliseconds(value: str) -> float:
 
 def _wrk(name: str, url: str, headers: list[str], duration: int, connections: int) -> WrkResult:
     args = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
+    args += ["-s", str(STATUS_SCRIPT)]
     for header in headers:
         args += ["-H", header]
-    output = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout  # noqa: S603
+    output = subprocess.run(  # noqa: S603
+        [*args, url], capture_output=True, text=True, check=True, timeout=duration + 60
+    ).stdout
     latency = dict(re.findall(r"^\s+(50|99)\.?0*%\s+(\S+)\s*$", output, re.MULTILINE))
     if "50" not in latency or "99" not in latency:
         raise SystemExit(f"wrk printed no latency distribution for {name}:\n{output}")
@@ -81,7 +97,12 @@ def _wrk(name: str, url: str, headers: list[str], duration: int, connections: in
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
-    errors = (int(non_2xx.group(1)) if non_2xx else 0) + (sum(map(int, sockets.groups())) if sockets else 0)
+    # wrk's own count covers 4xx and 5xx only; the script's covers every answer that is not 2xx, 3xx included.
+    not_2xx = re.search(r"Answers other than 2xx: (\d+)", output)
+    if not_2xx is None:
+        raise SystemExit(f"wrk did not run {STATUS_SCRIPT.name} for {name}:\n{output}")
+    wrk_errors = int(non_2xx.group(1)) if non_2xx else 0
+    errors = max(wrk_errors, int(not_2xx.group(1))) + (sum(map(int, sockets.groups())) if sockets else 0)
     if requests == 0:
         errors += 1  # nothing completed at all: every request timed out
     return WrkResult(name, requests, rate, _milliseconds(latency["50"]), _milliseconds(latency["99"]), errors)
@@ -100,9 +121,27 @@ def _session_cookie(base: str) -> str:
     form = urllib.parse.urlencode({"csrf_token": token.group(1), "email": VIEWER, "password": PASSWORD}).encode()
     opener.open(urllib.request.Request(f"{base}/auth/sign-in", data=form, method="POST"))  # noqa: S310 (loopback)
     cookies = "; ".join(f"{cookie.name}={cookie.value}" for cookie in jar)
-    if "session" not in cookies:
-        raise SystemExit("sign-in did not set a session cookie")
+    # Flask sets a cookie on the sign-in page itself (for its CSRF token): only the overview proves a session.
+    _require_ok(f"{base}/overview", [f"Cookie: {cookies}"], "<h1>Overview</h1>")
     return f"Cookie: {cookies}"
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *_args: object, **_kwargs: object) -> None:
+        return None
+
+
+def _require_ok(url: str, headers: list[str], marker: str) -> None:
+    """One request as the load will send it: it must answer 200 with the marker, not a redirect to sign in."""
+    request = urllib.request.Request(url, headers=dict(header.split(": ", 1) for header in headers))  # noqa: S310
+    opener = urllib.request.build_opener(_NoRedirects)
+    try:
+        with opener.open(request, timeout=30) as response:
+            status, body = response.status, response.read().decode(errors="replace")
+    except urllib.error.HTTPError as error:
+        status, body = error.code, error.read().decode(errors="replace")
+    if status != 200 or marker not in body:
+        raise SystemExit(f"GET {url} answered {status} without {marker!r}; nothing would be measured")
 
 
 def _wait_until_live(base: str, server: subprocess.Popen[bytes]) -> None:
@@ -123,6 +162,9 @@ def main() -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full scale data set")
     parser.add_argument("--duration", type=int, default=30, help="seconds per target")
     parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument(
+        "--seed-timeout", type=float, default=1200.0, help="seconds seed-scale may take before the run gives up"
+    )
     options = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
@@ -146,7 +188,7 @@ def main() -> int:
         cli = str(BIN / "preservation")
         started = time.perf_counter()
         _run([cli, "db", "upgrade"], env)
-        _run([cli, "seed-scale", "--scale", str(options.scale)], env)
+        _run([cli, "seed-scale", "--scale", str(options.scale)], env, timeout=options.seed_timeout)
         print(f"seeded scale {options.scale} in {time.perf_counter() - started:.0f} s")
         _run([cli, "users", "add", VIEWER, "--role", "viewer", "--password-stdin"], env, stdin=PASSWORD + "\n")
         token = _run([cli, "tokens", "issue", VIEWER], env).splitlines()[-1]
@@ -167,18 +209,29 @@ def main() -> int:
             ("GET /api/v1/data-sources", f"{base}/api/v1/data-sources", [bearer]),
             ("GET /overview (page)", f"{base}/overview", [cookie]),
         ]
+        for _, url, headers in targets[1:3]:
+            _require_ok(url, headers, '"items"')
         results = [_wrk(label, url, headers, options.duration, options.connections) for label, url, headers in targets]
     finally:
         if server is not None:
             server.terminate()
-            server.wait(timeout=30)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=30)
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
         shutil.rmtree(instance, ignore_errors=True)
 
-    baseline = results[0]
     print(f"\n{options.connections} connections, {options.duration} s per target, gunicorn 2 workers, PostgreSQL")
+    return _report(results)
+
+
+def _report(results: list[WrkResult]) -> int:
+    """Print each target beside the baseline (the first); 1 if any request failed."""
+    baseline = results[0]
     print(f"{'target':28} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'p99/livez':>10} {'errors':>7}")
     for result in results:
         print(
