@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -28,7 +28,7 @@ from preservation.models import (
 )
 from preservation.services import audit
 from preservation.services.deadlines import local_date
-from preservation.services.pages import Page, paginate
+from preservation.services.pages import Page, escape_like, paginate
 from preservation.services.unit import Unit
 
 log = logging.getLogger(__name__)
@@ -228,9 +228,13 @@ def list_alerts(
     deadline_id: int | None = None,
     matter_id: int | None = None,
     acknowledged: bool | None = None,
+    search: str = "",
 ) -> Page:
-    """Alerts, newest first."""
+    """Alerts, newest first; `search` looks in the subject and the body."""
     query = select(Alert).order_by(Alert.id.desc())
+    if search:
+        pattern = f"%{escape_like(search)}%"
+        query = query.where(or_(Alert.subject.ilike(pattern, escape="\\"), Alert.body.ilike(pattern, escape="\\")))
     if deadline_id is not None:
         query = query.where(Alert.deadline_id == deadline_id)
     if matter_id is not None:

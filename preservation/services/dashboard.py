@@ -41,7 +41,6 @@ ACKNOWLEDGEMENT_GRACE = dt.timedelta(days=3)
 # Statuses that need someone's attention on the overview.
 RISK_STATUSES = ("at_risk", "lost")
 FAILED_STATUSES = ("unverifiable", "lost")
-TIMELINE_ROWS = 50
 
 
 @dataclass
@@ -169,36 +168,7 @@ def check_trend(unit: Unit, days: int) -> list[tuple[str, dict[str, int]]]:
 # Matter page -----------------------------------------------------------------------------------------
 
 
-@dataclass
-class MatterView:
-    """A matter with its orders, obligations, sources, custodians and audit timeline."""
-
-    matter: Matter
-    timeline: list[AuditEvent]
-
-
-def matter_view(unit: Unit, matter_id: int) -> MatterView:
-    """A matter and everything under it, loaded in a fixed number of queries."""
-    orders = selectinload(Matter.orders)
-    matter = unit.session.scalars(
-        select(Matter)
-        .where(Matter.id == matter_id)
-        .options(
-            orders.selectinload(PreservationOrder.obligations).selectinload(Obligation.data_sources),
-            orders.selectinload(PreservationOrder.custodian_holds).selectinload(CustodianHold.custodian),
-        )
-    ).first()
-    if matter is None:
-        matter = unit.get(Matter, matter_id)  # raises NotFound
-    timeline = list(
-        unit.session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.matter_id == matter.id)
-            .order_by(AuditEvent.matter_seq.desc())
-            .limit(TIMELINE_ROWS)
-        )
-    )
-    return MatterView(matter=matter, timeline=timeline)
+# A matter's own page: services/matter_page.py.
 
 
 def search_matters(unit: Unit, page: int, per_page: int, *, search: str = "", status: str = "") -> Page:
@@ -302,11 +272,22 @@ class SchedulerView:
     runs: Page
 
 
-def scheduler_view(unit: Unit, page: int, per_page: int, *, job_id: str = "", outcome: str = "") -> SchedulerView:
-    """Who leads the scheduler, its last tick, and a page of runs, newest first."""
+def scheduler_view(
+    unit: Unit, page: int, per_page: int, *, job_id: str = "", outcome: str = "", search: str = ""
+) -> SchedulerView:
+    """Who leads the scheduler, its last tick, and a page of runs, newest first, searched by job, holder or error."""
     query = select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc())
     if job_id:
         query = query.where(JobRun.job_id == job_id)
+    if search:
+        pattern = f"%{_escape_like(search)}%"
+        query = query.where(
+            or_(
+                JobRun.job_id.ilike(pattern, escape="\\"),
+                JobRun.holder.ilike(pattern, escape="\\"),
+                JobRun.error.ilike(pattern, escape="\\"),
+            )
+        )
     if outcome:
         query = query.where(JobRun.outcome == outcome)
     return SchedulerView(

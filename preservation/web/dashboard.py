@@ -58,14 +58,16 @@ def overview() -> ResponseReturnValue:
 @bp.get("/alerts")
 @access.readers
 def alert_list() -> ResponseReturnValue:
-    """Alerts, newest first, filtered by whether someone acknowledged them."""
+    """Alerts, newest first, searched by subject or text, filtered by whether someone acknowledged them."""
     state = query_choice("state", ("open", "acknowledged"))
+    search = query_text("q")
     acknowledged = {"open": False, "acknowledged": True}.get(state)
-    found = alerts.list_alerts(unit_of_work(), page_number(), PER_PAGE, acknowledged=acknowledged)
+    found = alerts.list_alerts(unit_of_work(), page_number(), PER_PAGE, acknowledged=acknowledged, search=search)
     return render_template(
         "dashboard/alerts.html",
         page=found,
         state=state,
+        search=search,
         form=ActionForm(formdata=None),
         may_acknowledge=g.user.role in ACKNOWLEDGING_ROLES,
     )
@@ -85,11 +87,12 @@ def acknowledge_alert(alert_id: int) -> ResponseReturnValue:
 @bp.get("/scheduler")
 @access.readers
 def scheduler() -> ResponseReturnValue:
-    """The leader, its heartbeat, and the last job runs."""
+    """The leader, its heartbeat, and the last job runs, searched by job, holder or error."""
     unit = unit_of_work()
     outcome = query_choice("outcome", JOB_RUN_OUTCOMES)
     job_id = query_text("job", 100)
-    found = dashboard.scheduler_view(unit, page_number(), PER_PAGE, job_id=job_id, outcome=outcome)
+    search = query_text("q")
+    found = dashboard.scheduler_view(unit, page_number(), PER_PAGE, job_id=job_id, outcome=outcome, search=search)
     stale_after = current_app.extensions["preservation"].settings.scheduling.heartbeat_stale_seconds
     now = unit.clock()
     age = (now - found.heartbeat.beat_at).total_seconds() if found.heartbeat else None
@@ -102,6 +105,7 @@ def scheduler() -> ResponseReturnValue:
         outcomes=JOB_RUN_OUTCOMES,
         outcome=outcome,
         job=job_id,
+        search=search,
     )
 
 

@@ -9,9 +9,16 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from preservation.domain.errors import DomainError, NotFound
-from preservation.domain.vocabulary import MATTER_STATUSES
+from preservation.domain.vocabulary import (
+    AUDIT_ACTIONS,
+    CUSTODIAN_HOLD_STATUSES,
+    MATTER_STATUSES,
+    OBLIGATION_STATUSES,
+    ORDER_STATUSES,
+)
 from preservation.models import Matter, Obligation, PreservationOrder
-from preservation.services import custodians, dashboard, hold_states, matters, orders
+from preservation.services import custodians, dashboard, hold_states, matter_page, matters, orders
+from preservation.services.matter_page import ListFilter
 from preservation.services.unit import Unit
 from preservation.web import access
 from preservation.web.html import error_page
@@ -68,9 +75,40 @@ def matter_list() -> ResponseReturnValue:
 @bp.get("/<int:matter_id>")
 @access.readers
 def matter(matter_id: int) -> ResponseReturnValue:
-    """A matter: orders, obligations and the sources satisfying them, custodians, and the audit timeline."""
+    """A matter: orders, obligations and the sources satisfying them, custodians, and the audit timeline.
+
+    Each of the four lists has its own search, filter and pages (order_q, orders_page, and so on).
+    """
     unit = unit_of_work()
-    return render_template("matters/matter.html", view=dashboard.matter_view(unit, matter_id), now=unit.clock())
+    actions = tuple(sorted(AUDIT_ACTIONS))
+    filters = {
+        "order_q": query_text("order_q"),
+        "order_status": query_choice("order_status", ORDER_STATUSES),
+        "obligation_q": query_text("obligation_q"),
+        "obligation_status": query_choice("obligation_status", OBLIGATION_STATUSES),
+        "custodian_q": query_text("custodian_q"),
+        "hold_status": query_choice("hold_status", CUSTODIAN_HOLD_STATUSES),
+        "action": query_choice("action", actions),
+    }
+    view = matter_page.matter_page(
+        unit,
+        matter_id,
+        ListFilter(page_number("orders_page"), filters["order_q"], filters["order_status"]),
+        ListFilter(page_number("obligations_page"), filters["obligation_q"], filters["obligation_status"]),
+        ListFilter(page_number("custodians_page"), filters["custodian_q"], filters["hold_status"]),
+        ListFilter(page_number("timeline_page"), status=filters["action"]),
+        PER_PAGE,
+    )
+    return render_template(
+        "matters/matter.html",
+        view=view,
+        filters=filters,
+        order_statuses=ORDER_STATUSES,
+        obligation_statuses=OBLIGATION_STATUSES,
+        hold_statuses=CUSTODIAN_HOLD_STATUSES,
+        actions=actions,
+        now=unit.clock(),
+    )
 
 
 @bp.get("/orders/<int:order_id>/acknowledgements")
