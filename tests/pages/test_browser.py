@@ -2,7 +2,9 @@
 
 Sign in, record a matter, an order and an obligation, catalogue an S3 source on a bucket whose lifecycle
 rule expires the evidence in 30 days, check it (at risk, with its date), preserve it after reading the
-plan, check again (preserved). Screenshots of every page land in test-artifacts/.
+plan, check again (preserved); record a custodian and place them under the order. Screenshots of every
+page, the forms, the acknowledgements, a custodian's holds and (for an admin) the audit page land in
+test-artifacts/.
 """
 
 from __future__ import annotations
@@ -104,6 +106,19 @@ def test_sign_in_check_preserve_and_see_it_preserved(live_server: tuple[str, str
     def shot(page: Page, name: str) -> None:
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
+    def sign_in(page: Page, person: Person, screenshot: str | None = None) -> None:
+        page.goto(f"{base}/")
+        expect(page).to_have_url(re.compile(r"/auth/sign-in"))
+        if screenshot:
+            shot(page, screenshot)
+        page.get_by_label("Email").fill(person.email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name=re.compile("Sign in", re.IGNORECASE)).click()
+        page.get_by_label("Code").fill(person.totp_code())
+        page.get_by_role("button").filter(has_text=re.compile("Continue|Sign in|Verify", re.IGNORECASE)).click()
+        page.goto(f"{base}/")
+        expect(page.get_by_role("heading", name="Overview", exact=True)).to_be_visible()
+
     def fill_form(page: Page, values: dict[str, str]) -> None:
         for name, value in values.items():
             field = page.locator(f"[name={name}]")
@@ -117,16 +132,7 @@ def test_sign_in_check_preserve_and_see_it_preserved(live_server: tuple[str, str
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(f"{base}/")
-            expect(page).to_have_url(re.compile(r"/auth/sign-in"))
-            shot(page, "01-sign-in")
-            page.get_by_label("Email").fill(counsel.email)
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name=re.compile("Sign in", re.IGNORECASE)).click()
-            page.get_by_label("Code").fill(counsel.totp_code())
-            page.get_by_role("button").filter(has_text=re.compile("Continue|Sign in|Verify", re.IGNORECASE)).click()
-            page.goto(f"{base}/")
-            expect(page.get_by_role("heading", name="Overview", exact=True)).to_be_visible()
+            sign_in(page, counsel, screenshot="01-sign-in")
 
             page.get_by_role("link", name="Matters", exact=True).click()
             page.get_by_role("link", name="New matter").click()
@@ -145,11 +151,15 @@ def test_sign_in_check_preserve_and_see_it_preserved(live_server: tuple[str, str
                 },
             )
             page.get_by_role("link", name="Add an obligation").click()
+            expect(page.locator("h1")).to_be_visible()
+            shot(page, "03b-obligation-form")
             fill_form(page, {"description": "Keep every lobby camera recording", "preserve_from": "2020-01-01"})
             matter_url = page.url
 
             page.get_by_role("link", name="Data sources", exact=True).click()
             page.get_by_role("link", name="New data source").click()
+            expect(page.locator("h1")).to_be_visible()
+            shot(page, "03c-source-form")
             fill_form(page, {"name": "Lobby cameras", "kind": "s3", "location": f"s3://{BUCKET}/lobby/"})
             source_url = page.url
             source_id = source_url.rstrip("/").rsplit("/", 1)[-1]
@@ -198,5 +208,31 @@ def test_sign_in_check_preserve_and_see_it_preserved(live_server: tuple[str, str
                 page.goto(f"{base}{path}")
                 expect(page.locator("h1")).to_be_visible()
                 shot(page, name)
+
+            # A custodian placed under the order: the custodian form, the order's acknowledgements, their holds.
+            page.goto(f"{base}/custodians")
+            page.get_by_role("link", name="New custodian").click()
+            expect(page.locator("h1")).to_be_visible()
+            shot(page, "15-custodian-form")
+            fill_form(page, {"name": "Dana Guard", "email": "dana.guard@example.com", "department": "Security"})
+            page.get_by_role("link", name="Dana Guard").click()
+            custodian_url = page.url
+            page.goto(matter_url)
+            page.get_by_role("link", name="Place a custodian").click()
+            fill_form(page, {"custodian_id": custodian_url.rstrip("/").rsplit("/", 1)[-1], "role": "custodian"})
+            page.get_by_role("link", name="Acknowledgements and notices").click()
+            expect(page.locator("h1")).to_be_visible()
+            shot(page, "16-acknowledgements")
+            page.goto(custodian_url)
+            expect(page.get_by_role("heading", name="Dana Guard")).to_be_visible()
+            shot(page, "17-custodian")
+
+            # The audit page is for auditors and admins: a second person, in a browser context of their own.
+            admin: Person = make_person(database_url, "admin@example.com", "admin", with_mfa=True)
+            auditing = browser.new_page(viewport={"width": 1280, "height": 900})
+            sign_in(auditing, admin)
+            auditing.goto(f"{base}/audit")
+            expect(auditing.get_by_role("heading", name="Audit trail")).to_be_visible()
+            shot(auditing, "18-audit")
         finally:
             browser.close()
