@@ -19,6 +19,12 @@ _BACKUP_VAULT_ARN = re.compile(r"^arn:aws[\w-]*:backup:[a-z0-9-]+:\d{12}:backup-
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
+# Every calendar date a record takes lies in these years: wide enough for any order, trigger or range of
+# data, and far enough from the ends of Python's calendar that a day added or a period counted never
+# overflows (9999-12-31 plus one day does).
+EARLIEST_DAY = dt.date(1900, 1, 1)
+LATEST_DAY = dt.date(2199, 12, 31)
+
 
 @dataclass(frozen=True)
 class S3Location:

@@ -23,7 +23,9 @@ def union_of_ranges(ranges: Iterable[DateRange]) -> list[DateRange]:
         if merged:
             last = merged[-1]
             # Ranges are inclusive of whole days, so one ending the day before another starts still touches it.
-            if last.end is None or (current.start or dt.date.min) <= last.end + dt.timedelta(days=1):
+            # Subtracting rather than adding a day keeps a range ending on date.max from overflowing.
+            start = current.start or dt.date.min
+            if last.end is None or start <= last.end or (start - last.end).days == 1:
                 end = None if last.end is None or current.end is None else max(last.end, current.end)
                 merged[-1] = DateRange(last.start, end)
                 continue

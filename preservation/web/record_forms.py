@@ -11,9 +11,10 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from preservation.domain.errors import DomainError
+from preservation.domain.rules import EARLIEST_DAY, LATEST_DAY
 from preservation.domain.vocabulary import (
     CUSTODIAN_HOLD_ROLES,
     DATA_SOURCE_KINDS,
@@ -24,6 +25,12 @@ from preservation.domain.vocabulary import (
     REAFFIRM_MAX_DAYS,
     REAFFIRM_MIN_DAYS,
 )
+
+
+def _day_in_range(_form: Any, item: Any) -> None:
+    """Dates stay within the years every record takes (see the domain rules)."""
+    if item.data is not None and not EARLIEST_DAY <= item.data <= LATEST_DAY:
+        raise ValidationError(f"must be from {EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()}")
 
 
 def _choices(values: tuple[str, ...]) -> list[SelectChoice]:
@@ -64,7 +71,7 @@ class MatterForm(RecordForm):
     court = StringField("Court", validators=[Optional(), Length(max=200)])
     judge = StringField("Judge", validators=[Optional(), Length(max=200)])
     status = SelectField("Status", choices=_choices(MATTER_STATUSES), default="open")
-    trigger_date = DateField("Trigger date", validators=[Optional()])
+    trigger_date = DateField("Trigger date", validators=[Optional(), _day_in_range])
     trigger_description = TextAreaField("What triggered the duty", validators=[Optional(), Length(max=10_000)])
     trigger_decided_by = StringField("Decided by", validators=[Optional(), Length(max=200)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=10_000)])
@@ -77,11 +84,11 @@ class OrderForm(RecordForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=500)])
     docket_entry = StringField("Docket entry", validators=[Optional(), Length(max=100)])
     issued_by = StringField("Issued by", validators=[Optional(), Length(max=200)])
-    signed_on = DateField("Signed on", validators=[Optional()])
-    filed_on = DateField("Filed on", validators=[Optional()])
-    entered_on = DateField("Entered on", validators=[Optional()])
-    effective_on = DateField("Effective on", validators=[Optional()])
-    compliance_due_on = DateField("Compliance due on", validators=[Optional()])
+    signed_on = DateField("Signed on", validators=[Optional(), _day_in_range])
+    filed_on = DateField("Filed on", validators=[Optional(), _day_in_range])
+    entered_on = DateField("Entered on", validators=[Optional(), _day_in_range])
+    effective_on = DateField("Effective on", validators=[Optional(), _day_in_range])
+    compliance_due_on = DateField("Compliance due on", validators=[Optional(), _day_in_range])
     scope = TextAreaField("Scope", validators=[Optional(), Length(max=10_000)])
     reaffirm_every_days = IntegerField(
         "Ask custodians to re-affirm every (days; empty: never)",
@@ -93,9 +100,9 @@ class ObligationForm(RecordForm):
     """One duty carved out of an order: a due date (or a period in court days) and a data range."""
 
     description = TextAreaField("Description", validators=[DataRequired(), Length(max=10_000)])
-    due_on = DateField("Due on", validators=[Optional()])
-    preserve_from = DateField("Preserve data from", validators=[Optional()])
-    preserve_until = DateField("Preserve data until (empty: until released)", validators=[Optional()])
+    due_on = DateField("Due on", validators=[Optional(), _day_in_range])
+    preserve_from = DateField("Preserve data from", validators=[Optional(), _day_in_range])
+    preserve_until = DateField("Preserve data until (empty: until released)", validators=[Optional(), _day_in_range])
     status = SelectField("Status", choices=_choices(OBLIGATION_STATUSES[:-1]), default="open")
 
 
@@ -119,7 +126,7 @@ class CustodianForm(RecordForm):
     title = StringField("Title", validators=[Optional(), Length(max=300)])
     department = StringField("Department", validators=[Optional(), Length(max=300)])
     employment_status = SelectField("Employment", choices=_choices(EMPLOYMENT_STATUSES), default="active")
-    end_date = DateField("End date", validators=[Optional()])
+    end_date = DateField("End date", validators=[Optional(), _day_in_range])
 
 
 class HoldForm(RecordForm):

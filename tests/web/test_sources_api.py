@@ -356,3 +356,28 @@ def test_released_obligation_takes_no_links(api: Any, session: Session, obligati
     assert api.post(f"{API}/orders/{obligation['order_id']}/release", json={"reason": "done"}).status_code == 200
     body = {"data_source_id": source["id"]}
     refused(api, session, "post", f"/obligations/{obligation['id']}/data-sources", body, status=409)
+
+
+@pytest.mark.parametrize(
+    ("field", "day"), [("preserve_until", "9999-12-31"), ("preserve_from", "0001-01-01"), ("due_on", "2200-01-01")]
+)
+def test_dates_beyond_the_calendar_records_take_are_refused(
+    api: Any, session: Session, obligation: dict[str, Any], field: str, day: str
+) -> None:
+    refused(api, session, "patch", f"/obligations/{obligation['id']}", {field: day}, status=422, field=field)
+    order_id = obligation["order_id"]
+    body = {"description": "Preserve POE video", field: day}
+    refused(api, session, "post", f"/orders/{order_id}/obligations", body, status=422, field=field)
+
+
+def test_a_source_whose_scope_runs_to_the_last_day_allowed_still_reads_and_lists(
+    api: Any, obligation: dict[str, Any]
+) -> None:
+    source = new_source(api)
+    later = new_obligation(api, obligation["order_id"], preserve_from="2030-01-01", preserve_until="2199-12-31")
+    patched(api, f"/obligations/{obligation['id']}", {"preserve_from": "2018-09-01", "preserve_until": "2199-12-31"})
+    for owner in (obligation["id"], later["id"]):
+        assert link(api, owner, source["id"]).status_code == 201
+    read = fetched(api, f"/data-sources/{source['id']}")
+    assert read["preservation_scope"] == [{"preserve_from": "2018-09-01", "preserve_until": "2199-12-31"}]
+    assert [item["id"] for item in fetched(api, "/data-sources")["items"]] == [source["id"]]

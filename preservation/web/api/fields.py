@@ -9,6 +9,8 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
+from preservation.domain.rules import EARLIEST_DAY, LATEST_DAY
+
 # Control characters other than tab, newline and carriage return have no place in a record, PostgreSQL
 # refuses NUL outright, and a lone surrogate (legal in JSON escapes) cannot be encoded as UTF-8 at all.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
@@ -52,8 +54,8 @@ def ident(*, required: bool = False, nullable: bool = True, **kwargs: Any) -> ma
 
 
 def date(**kwargs: Any) -> ma.fields.Date:
-    """An ISO 8601 calendar date, or null."""
-    return ma.fields.Date(allow_none=True, **kwargs)
+    """An ISO 8601 calendar date from 1900-01-01 to 2199-12-31, or null."""
+    return ma.fields.Date(allow_none=True, validate=validate.Range(min=EARLIEST_DAY, max=LATEST_DAY), **kwargs)
 
 
 def _representable_in_utc(value: dt.datetime) -> None:

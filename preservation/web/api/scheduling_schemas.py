@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -10,6 +9,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from preservation.domain.court_days import DIRECTIONS, MAX_PERIOD_DAYS
+from preservation.domain.rules import EARLIEST_DAY, LATEST_DAY
 from preservation.domain.vocabulary import DEADLINE_KINDS, DEADLINE_STATUSES
 from preservation.web.api.fields import MAX_ID
 from preservation.web.api.schemas import DUMP, PageArgsSchema, PageSchema
@@ -18,11 +18,6 @@ from preservation.web.api.schemas import DUMP, PageArgsSchema, PageSchema
 def query_id(**kwargs: Any) -> ma.fields.Integer:
     """A record id given in the query string."""
     return ma.fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
-
-
-# Periods are counted on days the holiday calendar knows well; nothing in a court order falls outside.
-EARLIEST_DAY = dt.date(1900, 1, 1)
-LATEST_DAY = dt.date(2199, 12, 31)
 
 
 class CourtDaysArgsSchema(ma.Schema):
