@@ -39,6 +39,8 @@ PAGES = (
     "/sources",
     "/sources/{source}",
     "/custodians",
+    "/custodians/{custodian}",
+    "/matters/orders/{order}/acknowledgements",
     "/alerts",
     "/scheduler",
     "/audit",
@@ -84,7 +86,7 @@ def _measure(url: str, instance: Path, repeat: int) -> dict[str, tuple[float, in
     )
     if signed.status_code != 303:
         raise SystemExit(f"sign-in answered {signed.status_code}")
-    ids = {"matter": 1, "source": 1}
+    ids = {"matter": 1, "source": 1, "custodian": 1, "order": 1}
     statements: list[Any] = []
     engine = app.extensions["preservation"].engine
     event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
