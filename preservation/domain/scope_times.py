@@ -31,6 +31,8 @@ DESTROYED_FROM = "destroyed_from"
 NONE_FOUND = "none_found"
 NOT_COMPUTED = "not_computed"
 RELEASED = "released"
+# What a snapshot of each kind names first; the evaluations read it unconditionally.
+_NAMED_BY = {"cloudwatch_logs": "log_group", "aws_backup": "vault"}
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,9 @@ def scope_time(check: StoredCheck, scope: DateRange) -> ScopeTime:  # noqa: PLR0
         return ScopeTime(NOT_COMPUTED, reason="a manual source has no destruction time; its steward attests to it")
     if check.truncated:
         return ScopeTime(NOT_COMPUTED, reason="the stored evidence was cut to its size cap, so not every item is in it")
+    named = _NAMED_BY.get(check.kind)
+    if named is not None and named not in snapshot:
+        return ScopeTime(CANNOT_TELL, reason=f"the stored evidence does not name the {named.replace('_', ' ')}")
     seen_before = check.status == LOST
     if check.kind == "s3" and "inventory" in snapshot:
         return ScopeTime(

@@ -129,3 +129,5 @@ def test_what_the_stored_evidence_cannot_split_is_not_computed() -> None:
     assert scope_time(stored("manual", {"kind": "manual"}), LATE).state == NOT_COMPUTED
     failed = {"kind": "s3", "collector_error": "TimeoutError: slow"}
     assert scope_time(stored("s3", failed, status="unverifiable"), LATE).state == CANNOT_TELL
+    nameless = scope_time(stored("cloudwatch_logs", {"kind": "cloudwatch_logs"}), LATE)
+    assert (nameless.state, nameless.reason) == (CANNOT_TELL, "the stored evidence does not name the log group")
