@@ -43,8 +43,10 @@ def obligation_times(unit: Unit, source: DataSource) -> ObligationTimes:
     for obligation in source.obligations:
         if obligation.status == "released":
             times[obligation.id] = ScopeTime(RELEASED, reason="the obligation was released: nothing is owed")
-        elif check is None or stored is None:
+        elif check is None:
             times[obligation.id] = ScopeTime(CANNOT_TELL, reason="no check has looked at the source yet")
+        elif stored is None:
+            times[obligation.id] = ScopeTime(CANNOT_TELL, reason="the latest check kept no evidence")
         elif (check.summary or {}).get("location", source.location) != source.location:
             times[obligation.id] = ScopeTime(CANNOT_TELL, reason="the source moved after its latest check")
         elif _after(linked.get(obligation.id), check.started_at) or _after(obligation.updated_at, check.started_at):

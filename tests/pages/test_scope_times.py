@@ -10,6 +10,7 @@ from preservation.services import checks, matters, orders, sources
 from preservation.services.unit import Unit, system_clock
 from tests.accounts.support import open_session
 from tests.pages.conftest import SignIn
+from tests.pages.support import grow_matter, populate
 
 NOT_FOUND = {"error": {"code": "NoSuchLifecycleConfiguration", "message": "", "http_status": 404}}
 LOCK_OFF = {"error": {"code": "ObjectLockConfigurationNotFoundError", "message": "", "http_status": 404}}
@@ -146,3 +147,10 @@ def test_sources_whose_evidence_cannot_be_split_say_so(sign_in_as: SignIn, datab
         session.commit()
     times = _times(sign_in_as("viewer").get(f"/sources/{source.id}").get_data(as_text=True))
     assert times[str(obligation.id)].startswith("Destroyed from: not computed per scope"), times
+
+
+def test_a_check_that_kept_no_evidence_cannot_tell(sign_in_as: SignIn, database_url: str) -> None:
+    ids = populate(database_url, 1)
+    grow_matter(database_url, ids, 1)  # its checks keep findings but no evidence
+    times = _times(sign_in_as("viewer").get(f"/sources/{ids['source']}").get_data(as_text=True))
+    assert "cannot tell the latest check kept no evidence" in times[str(ids["obligation"])], times
