@@ -17,7 +17,7 @@ from jobs import notices
 from jobs.context import JobContext
 from preservation.domain.alerting import DeliveryFailed
 from preservation.domain.errors import DomainError
-from preservation.services import alerts, check_schedule, checks, deadlines, job_runs, outbox
+from preservation.services import alerts, check_schedule, checks, deadlines, job_runs, outbox, status_history
 from preservation.services.leases import LeaseLost
 
 log = logging.getLogger(__name__)
@@ -169,10 +169,17 @@ def custodian_reminders(ctx: JobContext) -> dict[str, Any]:
 
 
 def heartbeat(ctx: JobContext) -> dict[str, Any]:
-    """Say the scheduler is alive, and forget runs older than the retention period."""
+    """Say the scheduler is alive, forget runs older than the retention period, and roll up source statuses."""
     now = ctx.clock()
     keep = dt.timedelta(days=ctx.settings.scheduling.job_run_retention_days)
     with ctx.unit() as unit:
         job_runs.beat(unit.session, ctx.holder, ctx.lease_token(), now)
         pruned = job_runs.prune_runs(unit.session, now - keep)
-    return {"beat_at": now.isoformat(), "runs_pruned": pruned}
+    # Its own transaction: the beat stands even if counting fails.
+    with ctx.unit() as unit:
+        rolled = status_history.roll_up(unit)
+    return {
+        "beat_at": now.isoformat(),
+        "runs_pruned": pruned,
+        "status_days_carried_forward": rolled["days_carried_forward"],
+    }

@@ -42,7 +42,12 @@ JOBS: tuple[JobSpec, ...] = (
         reconcile.custodian_reminders,
         "remind custodians of unacknowledged notices, escalate to managers, send release notices owed",
     ),
-    JobSpec("heartbeat", 60, reconcile.heartbeat, "record that the scheduler is alive; prune old run records"),
+    JobSpec(
+        "heartbeat",
+        60,
+        reconcile.heartbeat,
+        "record that the scheduler is alive; prune old run records; roll up today's source statuses",
+    ),
 )
 
 

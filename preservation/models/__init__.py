@@ -12,6 +12,7 @@ from preservation.models.notice import HoldNotice, NoticeTemplate
 from preservation.models.order import Obligation, PreservationOrder, obligation_data_source
 from preservation.models.scheduler import JobRun, SchedulerHeartbeat, SchedulerLease
 from preservation.models.source import DataSource
+from preservation.models.status_history import SourceStatusDay
 from preservation.models.user import ApiToken, User
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "SchedulerLease",
     "SignInThrottle",
     "SourceAttestation",
+    "SourceStatusDay",
     "StorageHold",
     "User",
     "UserSession",

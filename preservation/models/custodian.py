@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from preservation.db import Base
@@ -45,6 +45,8 @@ class CustodianHold(Timestamps, Base):
         UniqueConstraint("order_id", "custodian_id"),
         CheckConstraint(sql_in("role", CUSTODIAN_HOLD_ROLES), name="role"),
         CheckConstraint(sql_in("status", CUSTODIAN_HOLD_STATUSES), name="status"),
+        # The overview's overdue acknowledgements: notified holds, oldest notice first.
+        Index("ix_custodian_holds_status_notice", "status", "notice_sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from preservation.db import Base
@@ -25,6 +25,10 @@ class DataSource(Timestamps, Base):
     __table_args__ = (
         CheckConstraint(sql_in("kind", DATA_SOURCE_KINDS), name="kind"),
         CheckConstraint(sql_in("status", DATA_SOURCE_STATUSES), name="status"),
+        # The overview's stale and failed checks walk the sources in order of their last check.
+        Index("ix_data_sources_last_checked", "last_checked_at"),
+        # The overview's evidence at risk, soonest destruction first.
+        Index("ix_data_sources_destruction", "earliest_destruction_at", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -28,7 +28,7 @@ from preservation.domain.s3_check import ManifestVersion, VersionAssessment, eva
 from preservation.domain.s3_findings import is_gone
 from preservation.domain.scope import DateRange, union_of_ranges
 from preservation.models import CheckFinding, DataSource, ManifestEntry, RetentionCheck
-from preservation.services import audit, backup_checks
+from preservation.services import audit, backup_checks, status_history
 from preservation.services.attestations import latest_attestation
 from preservation.services.backup_checks import BackupCollector
 from preservation.services.evidence import evidence_row
@@ -290,6 +290,8 @@ def record_check(
             "findings": {f.code: f.count if f.count is not None else 1 for f in evaluation.findings},
         },
     )
+    # After the audit event, as every status change does: one order of locks.
+    status_history.record_change(unit, previous_status, evaluation.status)
     return check
 
 

@@ -10,10 +10,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Integer, cast, extract, func, or_, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.elements import ColumnElement
 
-from preservation.domain.vocabulary import DATA_SOURCE_STATUSES
+from preservation.domain.status_history import StatusDay
 from preservation.models import (
     AuditCheckpoint,
     AuditEvent,
@@ -31,6 +32,7 @@ from preservation.models import (
 )
 from preservation.services.leases import SCHEDULER_LEASE
 from preservation.services.pages import Page, paginate
+from preservation.services.status_history import HISTORY_DAYS, history
 from preservation.services.unit import Unit
 
 # How many rows each overview panel shows; the rest is one click away on the lists.
@@ -41,6 +43,8 @@ ACKNOWLEDGEMENT_GRACE = dt.timedelta(days=3)
 # Statuses that need someone's attention on the overview.
 RISK_STATUSES = ("at_risk", "lost")
 FAILED_STATUSES = ("unverifiable", "lost")
+# A source is stale when its last check is older than this many of its own check intervals.
+STALE_INTERVALS = 2
 
 
 @dataclass
@@ -54,8 +58,14 @@ class Overview:
     failed_sources: list[DataSource]
     stale_sources: list[DataSource]
     heartbeat: SchedulerHeartbeat | None
-    status_counts: dict[str, int]
-    trend: list[tuple[str, dict[str, int]]] = field(default_factory=list)
+    # Sources by status over the last days, today's as last counted (from the daily roll-up).
+    history: list[StatusDay] = field(default_factory=list)
+
+    @property
+    def status_counts(self) -> dict[str, int] | None:
+        """Live sources by status as last counted today; None before the first count."""
+        today = self.history[-1] if self.history else None
+        return dict(today.counts) if today is not None and today.counts is not None else None
 
 
 def overview(unit: Unit, acknowledgement_grace: dt.timedelta = ACKNOWLEDGEMENT_GRACE) -> Overview:
@@ -63,15 +73,22 @@ def overview(unit: Unit, acknowledgement_grace: dt.timedelta = ACKNOWLEDGEMENT_G
     session = unit.session
     now = unit.clock()
     live = DataSource.retired_at.is_(None)
-    at_risk = list(
-        session.scalars(
-            select(DataSource)
-            .where(live, or_(DataSource.status.in_(RISK_STATUSES), DataSource.earliest_destruction_at.is_not(None)))
-            .where(DataSource.status.not_in(("preserved", "released")))
-            .order_by(DataSource.earliest_destruction_at.is_(None), DataSource.earliest_destruction_at, DataSource.id)
-            .limit(PANEL_ROWS)
-        )
+    # Sources with a destruction date, soonest first, then those at risk or lost without one. Two reads, each
+    # along ix_data_sources_destruction, so neither scans the sources.
+    dated = session.scalars(
+        select(DataSource)
+        .where(live, DataSource.earliest_destruction_at.is_not(None))
+        .where(DataSource.status.not_in(("preserved", "released")))
+        .order_by(DataSource.earliest_destruction_at, DataSource.id)
+        .limit(PANEL_ROWS)
     )
+    undated = session.scalars(
+        select(DataSource)
+        .where(live, DataSource.earliest_destruction_at.is_(None), DataSource.status.in_(RISK_STATUSES))
+        .order_by(DataSource.id)
+        .limit(PANEL_ROWS)
+    )
+    at_risk = [*dated, *undated][:PANEL_ROWS]
     today = now.date()
     deadlines = list(
         session.scalars(
@@ -102,20 +119,27 @@ def overview(unit: Unit, acknowledgement_grace: dt.timedelta = ACKNOWLEDGEMENT_G
         session.scalars(
             select(DataSource)
             .where(live, DataSource.status.in_(FAILED_STATUSES))
-            .order_by(DataSource.last_checked_at.desc(), DataSource.id)
+            # In the order of ix_data_sources_last_checked, so the walk stops at the panel's last row.
+            .order_by(DataSource.last_checked_at.desc(), DataSource.id.desc())
             .limit(PANEL_ROWS)
         )
     )
-    # Stale: never checked, or not checked for two whole days; the check interval is a day by default.
+    # Stale: never checked, or last checked longer ago than twice the source's own check interval.
     stale_sources = list(
         session.scalars(
             select(DataSource)
             .where(
                 live,
                 DataSource.kind != "manual",
-                or_(DataSource.last_checked_at.is_(None), DataSource.last_checked_at < now - dt.timedelta(days=2)),
+                or_(
+                    DataSource.last_checked_at.is_(None),
+                    _epoch_seconds(session.get_bind().dialect.name, DataSource.last_checked_at)
+                    + 3600 * STALE_INTERVALS * DataSource.check_interval_hours
+                    < int(now.timestamp()),
+                ),
             )
-            .order_by(DataSource.last_checked_at.is_not(None), DataSource.last_checked_at, DataSource.id)
+            # Never checked first (NULLS FIRST is SQLite's index order), then the longest unchecked.
+            .order_by(DataSource.last_checked_at.asc().nulls_first(), DataSource.id)
             .limit(PANEL_ROWS)
         )
     )
@@ -129,40 +153,16 @@ def overview(unit: Unit, acknowledgement_grace: dt.timedelta = ACKNOWLEDGEMENT_G
         heartbeat=session.scalars(
             select(SchedulerHeartbeat).order_by(SchedulerHeartbeat.beat_at.desc()).limit(1)
         ).first(),
-        status_counts=status_counts(unit),
-        trend=check_trend(unit, days=14),
+        # A few rows a day from the roll-up, not a scan of the sources or their checks.
+        history=history(unit, HISTORY_DAYS),
     )
 
 
-def status_counts(unit: Unit) -> dict[str, int]:
-    """How many live sources are in each status, every status named even when none is in it."""
-    counts = dict.fromkeys(DATA_SOURCE_STATUSES, 0)
-    rows = unit.session.execute(
-        select(DataSource.status, func.count()).where(DataSource.retired_at.is_(None)).group_by(DataSource.status)
-    )
-    for status, count in rows:
-        counts[status] = count
-    return counts
-
-
-def check_trend(unit: Unit, days: int) -> list[tuple[str, dict[str, int]]]:
-    """Check outcomes per day over the last days, oldest first: the compliance picture over time."""
-    start = unit.clock() - dt.timedelta(days=days - 1)
-    start = start.replace(hour=0, minute=0, second=0, microsecond=0)
-    day = func.date(RetentionCheck.started_at)
-    rows = unit.session.execute(
-        select(day, RetentionCheck.status, func.count())
-        .where(RetentionCheck.started_at >= start)
-        .group_by(day, RetentionCheck.status)
-    )
-    by_day: dict[str, dict[str, int]] = {}
-    for when, status, count in rows:
-        by_day.setdefault(str(when)[:10], {})[status] = count
-    result = []
-    for offset in range(days):
-        label = (start + dt.timedelta(days=offset)).date().isoformat()
-        result.append((label, by_day.get(label, {})))
-    return result
+def _epoch_seconds(dialect: str, column: Any) -> ColumnElement[int]:
+    """A stored UTC timestamp as seconds since 1970, on either database."""
+    if dialect == "sqlite":
+        return cast(func.strftime("%s", column), Integer)
+    return cast(extract("epoch", column), Integer)
 
 
 # Matter page -----------------------------------------------------------------------------------------

@@ -31,6 +31,8 @@ from preservation.models import (
     RetentionCheck,
     obligation_data_source,
 )
+from preservation.services import status_history
+from preservation.services.unit import Unit
 
 BATCH = 5_000
 SOURCE_STATUSES = ("preserved", "preserved", "preserved", "at_risk", "unverifiable", "unchecked")
@@ -172,6 +174,8 @@ def seed_scale(
                 "earliest_destruction_at": now + dt.timedelta(days=5 + n % 90) if n % 6 == 3 else None,
                 "last_checked_at": now - dt.timedelta(hours=n % 96),
                 **stamps,
+                # Catalogued before their checks, so the status history has days to show.
+                "created_at": now - dt.timedelta(days=30),
             }
             for n, s in enumerate(sources)
         ),
@@ -224,6 +228,8 @@ def seed_scale(
         ),
     )
     say(f"{len(check_ids)} checks, {len(check_ids) * findings_per_check} findings")
+    days = status_history.rebuild_history(Unit(session=session, actor="cli:seed-scale", clock=lambda: now))
+    say(f"{days} days of source statuses")
     _insert(
         session,
         Deadline,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from preservation.domain import rules
 from preservation.domain.errors import Conflict, FieldError
 from preservation.models import Custodian, DataSource
-from preservation.services import audit
+from preservation.services import audit, status_history
 from preservation.services.pages import Page, paginate
 from preservation.services.unit import Unit, apply_changes, snapshot
 
@@ -64,6 +64,8 @@ def create_data_source(unit: Unit, fields: dict[str, Any]) -> DataSource:
     audit.record(
         unit, "data_source.created", "data_source", source.id, matter_id=None, details=snapshot(source, SOURCE_FIELDS)
     )
+    # After the audit event, whose lock every status change takes first: one order of locks, no deadlock.
+    status_history.record_today(unit)
     return source
 
 
@@ -86,6 +88,8 @@ def update_data_source(unit: Unit, source_id: int, changes: dict[str, Any]) -> D
         diff.update(apply_changes(source, {"status": "unchecked", "earliest_destruction_at": None}))
     if diff:
         audit.record(unit, "data_source.updated", "data_source", source.id, matter_id=None, details={"changes": diff})
+    if "status" in diff:
+        status_history.record_today(unit)
     return source
 
 
@@ -100,6 +104,7 @@ def retire_data_source(unit: Unit, source_id: int, reason: str) -> DataSource:
     source.retired_reason = reason
     source.retired_by = unit.actor
     audit.record(unit, "data_source.retired", "data_source", source.id, matter_id=None, details={"reason": reason})
+    status_history.record_today(unit)
     return source
 
 

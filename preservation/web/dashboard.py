@@ -20,12 +20,13 @@ from preservation.web.forms import ActionForm
 from preservation.web.html import error_page
 from preservation.web.notice_pages import notice_policy
 from preservation.web.page_format import (
+    HISTORY_ORDER,
     PER_PAGE,
+    history_columns,
     page_number,
     query_choice,
     query_text,
     status_bars,
-    trend_columns,
 )
 from preservation.web.session import unit_of_work
 
@@ -48,7 +49,9 @@ def overview() -> ResponseReturnValue:
         "dashboard/overview.html",
         view=found,
         bars=status_bars(found.status_counts),
-        columns=trend_columns(found.trend),
+        columns=history_columns(found.history),
+        history_order=HISTORY_ORDER,
+        stale_intervals=dashboard.STALE_INTERVALS,
         heartbeat_age=age,
         heartbeat_stale=age is None or age > stale_after,
         grace_days=grace_days,

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, request, url_for
 
+from preservation.domain.status_history import StatusDay
 from preservation.domain.vocabulary import DATA_SOURCE_STATUSES
 
 # Which badge colour goes with which status; the status word is always printed too.
@@ -15,6 +16,7 @@ TONES = {
     "acknowledged": "good",
     "confirmed": "good",
     "awaiting": "warn",
+    "reissue_owed": "warn",
     "overdue": "bad",
     "escalated": "bad",
     "succeeded": "good",
@@ -92,8 +94,10 @@ def query_choice(name: str, allowed: tuple[str, ...]) -> str:
     return value if value in allowed else ""
 
 
-def status_bars(counts: dict[str, int]) -> list[dict[str, Any]]:
-    """Horizontal bars of the status chart, widths in percent of the largest count."""
+def status_bars(counts: dict[str, int] | None) -> list[dict[str, Any]]:
+    """Horizontal bars of the status chart, widths in percent of the largest count; none before a count."""
+    if counts is None:
+        return []
     largest = max(counts.values(), default=0) or 1
     return [
         {"status": status, "count": counts.get(status, 0), "width": round(100 * counts.get(status, 0) / largest, 1)}
@@ -101,20 +105,34 @@ def status_bars(counts: dict[str, int]) -> list[dict[str, Any]]:
     ]
 
 
-def trend_columns(trend: list[tuple[str, dict[str, int]]], height: int = 80) -> list[dict[str, Any]]:
-    """Stacked columns of check outcomes per day, heights in SVG units."""
-    largest = max((sum(day.values()) for _, day in trend), default=0) or 1
+# Stacking order of the history chart, bottom up; the legend and the table list the same order.
+HISTORY_ORDER = ("preserved", "released", "unchecked", "at_risk", "unverifiable", "lost")
+
+
+def history_columns(days: list[StatusDay], height: int = 80, step: int = 20) -> list[dict[str, Any]]:
+    """Stacked columns of sources by status per day, heights in SVG units; a day with no record has no parts."""
+    largest = max((day.total for day in days), default=0) or 1
     columns = []
-    for index, (label, day) in enumerate(trend):
+    for index, day in enumerate(days):
         top = float(height)
         parts = []
-        for status in ("preserved", "at_risk", "unverifiable", "lost", "released"):
-            count = day.get(status, 0)
+        for status in HISTORY_ORDER:
+            count = (day.counts or {}).get(status, 0)
             if count:
                 size = height * count / largest
                 top -= size
                 parts.append({"status": status, "count": count, "y": round(top, 2), "h": round(size, 2)})
-        columns.append({"label": label, "x": index * 14, "parts": parts, "total": sum(day.values())})
+        columns.append(
+            {
+                "label": day.day.isoformat(),
+                "x": index * step,
+                "parts": parts,
+                "total": day.total,
+                "recorded": day.counts is not None,
+                "carried_from": day.carried_from,
+                "counts": day.counts,
+            }
+        )
     return columns
 
 

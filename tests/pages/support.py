@@ -17,7 +17,7 @@ from preservation.models import (
     SchedulerHeartbeat,
     SchedulerLease,
 )
-from preservation.services import custodian_notices, custodians, matters, orders, sources
+from preservation.services import custodian_notices, custodians, matters, orders, sources, status_history
 from preservation.services.notice_mail import NoticePolicy
 from preservation.services.unit import Unit, system_clock
 from tests.accounts.support import open_session
@@ -128,6 +128,8 @@ def populate(database_url: str, copies: int, *, caption: str = "Acme v. Widget")
             ids |= {"custodian": person.id}
         if session.get(SchedulerHeartbeat, "scheduler") is None:
             session.add(SchedulerHeartbeat(name="scheduler", holder="host-1", beat_at=now))
+        # The statuses were set by hand above; count them as a check that changed them would.
+        status_history.record_today(unit)
         session.commit()
     return ids
 
