@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from config.notices import VARIABLES as NOTICE_VARIABLES
+from config.notices import NoticeSettings, NoticeSettingsError
 from config.scheduling import VARIABLES as SCHEDULING_VARIABLES
 from config.scheduling import SchedulingSettings
 
@@ -90,6 +91,8 @@ class Settings:
     audit_anchor_retention_days: int = 2555
     # The scheduler, deadlines and alerts (config/scheduling.py).
     scheduling: SchedulingSettings = field(default_factory=SchedulingSettings)
+    # Custodian notices: link lifetime, reminders, escalation, departure warnings (config/notices.py).
+    notices: NoticeSettings = field(default_factory=NoticeSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -138,7 +141,15 @@ class Settings:
             audit_anchor=_s3_location(env, "AUDIT_ANCHOR"),
             audit_anchor_retention_days=_positive_int(env, "AUDIT_ANCHOR_RETENTION_DAYS", 2555),
             scheduling=SchedulingSettings.from_env(env),
+            notices=_notice_settings(env),
         )
+
+
+def _notice_settings(env: Mapping[str, str]) -> NoticeSettings:
+    try:
+        return NoticeSettings.from_env(env)
+    except NoticeSettingsError as error:
+        raise SettingsError(str(error)) from None
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from config.notices import NoticeSettings
 from jobs.context import JobContext
 from preservation.services import custodian_import, notice_reminders
 from preservation.services.notice_mail import NoticePolicy
@@ -15,7 +14,7 @@ log = logging.getLogger(__name__)
 
 def notice_policy(ctx: JobContext) -> NoticePolicy:
     """The notice policy from the settings; links need PRESERVATION_PUBLIC_URL to be absolute."""
-    notice_settings = NoticeSettings.from_env()
+    notice_settings = ctx.settings.notices
     public_url = ctx.settings.scheduling.public_url or ""
     if not public_url:
         log.warning("PRESERVATION_PUBLIC_URL is not set: links in reminders will be relative")

@@ -9,7 +9,6 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
-from config.notices import NoticeSettings
 from preservation.domain.errors import DomainError
 from preservation.models import HoldNotice
 from preservation.services import custodian_notices
@@ -25,7 +24,7 @@ bp = Blueprint("notices", __name__, url_prefix="/notices")
 def notice_policy() -> NoticePolicy:
     """The notice policy of this app: its secret, public address and PRESERVATION_NOTICE_* settings."""
     settings = current_app.extensions["preservation"].settings
-    notice_settings = NoticeSettings.from_env()
+    notice_settings = settings.notices
     public_url = settings.scheduling.public_url or request.host_url.rstrip("/")
     return NoticePolicy(
         secret=settings.secret_key,
