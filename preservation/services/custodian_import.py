@@ -1,7 +1,9 @@
 """Custodians from a CSV file, all or nothing; and warnings before a held custodian's employment ends.
 
 Every bad row is reported with its line number and reason before anything is written; a file with any
-bad row imports nothing. A row whose email is already known updates that custodian.
+bad row imports nothing. A row whose email is already known updates that custodian, in the columns the
+file has: a file of name and email alone leaves titles, managers and end dates as they were, while an
+empty cell in a column the file has clears that detail.
 """
 
 from __future__ import annotations
@@ -51,8 +53,10 @@ class ImportRow:
 
     line: int
     email_key: str
+    # Only the columns the file has: the others are left as they are on a custodian already known.
     values: dict[str, Any]
     manager_key: str | None
+    sets_manager: bool = True
 
 
 @dataclass
@@ -84,7 +88,7 @@ def _check_header(columns: Sequence[str] | None) -> list[str]:
     return names
 
 
-def _row(line: int, raw: dict[str, str], problems: list[tuple[int, str]]) -> ImportRow | None:
+def _row(line: int, raw: dict[str, str], columns: Sequence[str], problems: list[tuple[int, str]]) -> ImportRow | None:
     found = len(problems)
     cells = {k: (v or "").strip() for k, v in raw.items() if k is not None}
     if None in raw:
@@ -118,15 +122,15 @@ def _row(line: int, raw: dict[str, str], problems: list[tuple[int, str]]) -> Imp
             problems.append((line, f"end_date {cells['end_date']!r} is not a date like 2027-01-31"))
     if len(problems) > found:
         return None
-    values = {
-        "name": cells["name"],
-        "email": cells["email"],
+    given = {
         "title": cells.get("title") or None,
         "department": cells.get("department") or None,
+        # An empty cell clears to the default, as for a new custodian.
         "employment_status": status,
         "end_date": end_date,
     }
-    return ImportRow(line, key, values, manager_key)
+    values = {"name": cells["name"], "email": cells["email"]} | {k: v for k, v in given.items() if k in columns}
+    return ImportRow(line, key, values, manager_key, sets_manager="manager_email" in columns)
 
 
 def parse(data: bytes, max_rows: int = MAX_ROWS) -> tuple[list[ImportRow], list[tuple[int, str]]]:
@@ -142,7 +146,7 @@ def parse(data: bytes, max_rows: int = MAX_ROWS) -> tuple[list[ImportRow], list[
         for count, raw in enumerate(reader, start=1):
             if count > max_rows:
                 raise ImportRefused([(reader.line_num, f"more than {max_rows} rows; split the file")])
-            row = _row(reader.line_num, raw, problems)
+            row = _row(reader.line_num, raw, reader.fieldnames, problems)
             if row is not None:
                 rows.append(row)
     except csv.Error as error:
@@ -165,7 +169,7 @@ def _check_duplicates(rows: list[ImportRow], problems: list[tuple[int, str]]) ->
 def _check_managers(unit: Unit, rows: list[ImportRow]) -> list[tuple[int, str]]:
     """Every manager exists (in the file or already), and no chain of managers loops."""
     problems: list[tuple[int, str]] = []
-    managers = {row.email_key: row.manager_key for row in rows}
+    managers = {row.email_key: row.manager_key for row in rows if row.sets_manager}
     known = {
         c.email_normalized: (c.manager.email_normalized if c.manager else None)
         for c in unit.session.scalars(select(Custodian))
@@ -251,6 +255,8 @@ def import_custodians(unit: Unit, data: bytes, max_rows: int = MAX_ROWS) -> Impo
 
 def _link_managers(unit: Unit, rows: list[ImportRow], by_key: dict[str, Custodian], result: ImportResult) -> None:
     for row in rows:
+        if not row.sets_manager:
+            continue
         custodian = by_key[row.email_key]
         manager_id = None
         if row.manager_key is not None:

@@ -3,6 +3,7 @@ a held custodian's employment end date raises an alert ahead of the date."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,46 @@ def test_departure_of_a_held_custodian_raises_an_alert_ahead(
     assert "Order to preserve camera footage" in alert.body
     assert outbox(frozen.session, "departure")[0][1] == ["lawyer@example.org"]
     assert custodian_import.departure_alerts(frozen, policy) == []  # once per end date
+
+
+def _omar(unit: Unit) -> Custodian:
+    return unit.session.scalars(select(Custodian).where(Custodian.email_normalized == "omar@example.org")).one()
+
+
+def test_reimport_with_fewer_columns_changes_only_those_columns(frozen: Unit) -> None:
+    custodian_import.import_custodians(frozen, GOOD.replace(",active,2027", ",on_leave,2027").encode())
+    omar = _omar(frozen)
+    before = (omar.title, omar.department, omar.manager_id, omar.employment_status, omar.end_date)
+    assert before[3:] == ("on_leave", dt.date(2027, 3, 10))
+    result = custodian_import.import_custodians(frozen, b"name,email\nOmar Admin,omar@example.org\n")
+    assert (result.updated, len(result.unchanged)) == ([], 1)
+    assert (omar.title, omar.department, omar.manager_id, omar.employment_status, omar.end_date) == before
+    # A renamed custodian is updated in the one column given.
+    renamed = custodian_import.import_custodians(frozen, b"email,name\nomar@example.org,Omar Q. Admin\n")
+    assert renamed.updated == [omar.id]
+    assert omar.name == "Omar Q. Admin"
+    assert (omar.title, omar.department, omar.manager_id, omar.employment_status, omar.end_date) == before
+
+
+def test_an_empty_cell_in_a_column_the_file_has_clears_it(frozen: Unit) -> None:
+    custodian_import.import_custodians(frozen, GOOD.replace(",active,2027", ",on_leave,2027").encode())
+    omar = _omar(frozen)
+    data = b"name,email,title,manager_email,employment_status,end_date\nOmar Admin,omar@example.org,,,,\n"
+    result = custodian_import.import_custodians(frozen, data)
+    assert result.updated == [omar.id]
+    # Cleared: title, manager, end date; the employment status goes back to the default. Not in the file: department.
+    assert (omar.title, omar.manager_id, omar.employment_status, omar.end_date) == (None, None, "active", None)
+    assert omar.department == "Facilities"
+    changes = frozen.session.scalars(
+        select(AuditEvent.details).where(
+            AuditEvent.action == "custodian.updated", AuditEvent.subject_id == str(omar.id)
+        )
+    ).all()
+    assert any("manager_id" in details for details in changes)
+    assert any("end_date" in details for details in changes)
+
+
+def test_a_new_custodian_from_a_short_file_gets_the_defaults(frozen: Unit) -> None:
+    custodian_import.import_custodians(frozen, b"email,name\nomar@example.org,Omar Admin\n")
+    omar = _omar(frozen)
+    assert (omar.title, omar.manager_id, omar.employment_status, omar.end_date) == (None, None, "active", None)
