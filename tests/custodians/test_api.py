@@ -55,7 +55,7 @@ def test_steward_notice_for_a_data_source(api: ApiClient, session: Session) -> N
     session.commit()
     source_id, order_id, ben_id = source.id, world.order_id, world.ben.id
     session.rollback()
-    answer = api.post(f"/api/v1/sources/{source_id}/steward-notices", json={"order_id": order_id})
+    answer = api.post(f"/api/v1/data-sources/{source_id}/steward-notices", json={"order_id": order_id})
     assert answer.status_code == 201, answer.get_data(as_text=True)
     notice = json_of(answer)
     assert notice["kind"] == "steward"
@@ -65,3 +65,27 @@ def test_steward_notice_for_a_data_source(api: ApiClient, session: Session) -> N
     assert "it keeps data for 30 days" in notice["body"]
     holds = json_of(api.get(f"/api/v1/orders/{order_id}/custodians"))["items"]
     assert [(h["custodian_id"], h["role"]) for h in holds] == [(ben_id, "data_steward")]
+
+
+def test_steward_notices_under_the_old_path_still_work_and_are_marked_deprecated(
+    api: ApiClient, session: Session
+) -> None:
+    unit = Unit(session=session, actor="test")
+    world = make_world(unit)
+    source = sources.create_data_source(
+        unit, {"name": "Archive", "kind": "manual", "location": "nvr://a", "steward_id": world.ben.id}
+    )
+    session.commit()
+    source_id, order_id = source.id, world.order_id
+    session.rollback()
+    for path in (f"/api/v1/sources/{source_id}/steward-notices", f"/api/v1/data-sources/{source_id}/steward-notices"):
+        assert api.post(path, json={"order_id": order_id}, role="viewer").status_code == 403
+        assert api.post(path, json={"order_id": order_id}, role=None).status_code == 401
+    old = api.post(f"/api/v1/sources/{source_id}/steward-notices", json={"order_id": order_id})
+    assert old.status_code == 201, old.get_data(as_text=True)
+    assert json_of(old)["kind"] == "steward"
+    paths = json_of(api.get("/api/openapi.json", role=None))["paths"]
+    assert paths["/api/v1/sources/{source_id}/steward-notices"]["post"]["deprecated"] is True
+    current = paths["/api/v1/data-sources/{source_id}/steward-notices"]["post"]
+    assert not current.get("deprecated", False)
+    assert current["responses"].keys() >= {"201", "403", "409", "422"}

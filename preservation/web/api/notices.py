@@ -109,19 +109,36 @@ def custodian_holds(custodian_id: int) -> dict[str, Any]:
     return {"items": hold_states.custodian_states(unit_of_work(), custodian_id, notice_policy())}
 
 
-@blp.route("/sources/<int:source_id>/steward-notices", methods=["POST"])
-@access.writers
-@blp.arguments(StewardNoticeSchema)
-@blp.response(201, HoldNoticeSchema)
-@documented_errors(blp, 400, 401, 403, 404, 409, 413, 422)
-def steward_notice(body: dict[str, Any], source_id: int) -> Any:
-    """Tell the source's steward to suspend auto-deletion on it; they confirm through their link."""
+def _issue_steward_notice(body: dict[str, Any], source_id: int) -> Any:
     unit = unit_of_work()
     notice = custodian_notices.issue_steward_notice(
         unit, body["order_id"], source_id, notice_policy(), body.get("template_id")
     )
     unit.session.commit()
     return notice
+
+
+@blp.route("/data-sources/<int:source_id>/steward-notices", methods=["POST"])
+@access.writers
+@blp.arguments(StewardNoticeSchema)
+@blp.response(201, HoldNoticeSchema)
+@documented_errors(blp, 400, 401, 403, 404, 409, 413, 422)
+def steward_notice(body: dict[str, Any], source_id: int) -> Any:
+    """Tell the source's steward to suspend auto-deletion on it; they confirm through their link."""
+    return _issue_steward_notice(body, source_id)
+
+
+# The first path of this route, kept because clients may call it; every other data source route is under
+# /data-sources.
+@blp.route("/sources/<int:source_id>/steward-notices", methods=["POST"])
+@access.writers
+@blp.doc(deprecated=True)
+@blp.arguments(StewardNoticeSchema)
+@blp.response(201, HoldNoticeSchema)
+@documented_errors(blp, 400, 401, 403, 404, 409, 413, 422)
+def steward_notice_deprecated_path(body: dict[str, Any], source_id: int) -> Any:
+    """Deprecated: use POST /api/v1/data-sources/{source_id}/steward-notices, which does the same."""
+    return _issue_steward_notice(body, source_id)
 
 
 @blp.route("/custodians/import", methods=["POST"])
@@ -131,8 +148,10 @@ def steward_notice(body: dict[str, Any], source_id: int) -> Any:
 def import_custodians() -> Any:
     """Import custodians from a CSV body (text/csv): all rows or none; re-import updates by email.
 
-    Columns: name, email, title, department, manager_email, employment_status, end_date. A refused file
-    answers 422 with every problem under `fields`, keyed by line number.
+    Columns: name, email (required), title, department, manager_email, employment_status, end_date. A
+    known custodian is updated in the columns the file has, and only those; an empty cell in one of them
+    clears it (employment_status goes back to active). A refused file answers 422 with every problem
+    under `fields`, keyed by line number.
     """
     unit = unit_of_work()
     result = custodian_import.import_custodians(unit, request.get_data(cache=False))
