@@ -11,9 +11,10 @@ from sqlalchemy import select
 from preservation.domain.errors import Conflict, FieldError
 from preservation.models import Custodian, CustodianHold, DataSource, HoldNotice, PreservationOrder
 from preservation.services import audit, notice_links
-from preservation.services.custodians import place_custodian_hold
+from preservation.services.custodians import carry_over_holds, place_custodian_hold
 from preservation.services.notice_mail import NoticePolicy, counsel_addresses, queue_email
-from preservation.services.notice_templates import latest_template, notice_context, render
+from preservation.services.notice_templates import latest_template, notice_context, render_notice
+from preservation.services.order_chain import order_and_earlier, was_told
 from preservation.services.unit import Unit
 
 QUESTION_MAX_CHARS = 5000
@@ -41,18 +42,13 @@ def open_notices(unit: Unit, hold_id: int) -> list[HoldNotice]:
     )
 
 
-def _carry_over(unit: Unit, order: PreservationOrder) -> list[CustodianHold]:
-    """A superseding order holds everyone the order it modifies held; their old notices are superseded."""
-    earlier = order.supersedes
-    if earlier is None:
-        return []
-    held = {hold.custodian_id for hold in order.custodian_holds}
-    carried = []
-    for hold in earlier.custodian_holds:
-        if hold.status != "released" and hold.custodian_id not in held:
-            carried.append(place_custodian_hold(unit, order.id, hold.custodian_id, hold.role))
-    unit.session.expire(order, ["custodian_holds"])
-    return carried
+def _earlier_holds(order: PreservationOrder) -> dict[int, list[int]]:
+    """Each custodian's holds on the orders this one modifies (however many amendments back)."""
+    earlier: dict[int, list[int]] = {}
+    for older in order_and_earlier(order)[1:]:
+        for hold in older.custodian_holds:
+            earlier.setdefault(hold.custodian_id, []).append(hold.id)
+    return earlier
 
 
 def _supersede(unit: Unit, hold_ids: list[int], new_notice: HoldNotice) -> list[int]:
@@ -80,7 +76,8 @@ def issue_notices(
     order: PreservationOrder = unit.get(PreservationOrder, order_id)
     if order.status != "active":
         raise Conflict(f"order {order.id} is {order.status}; notices are issued for active orders")
-    _carry_over(unit, order)
+    # Holds move when the order is recorded; this catches orders modified before they did.
+    carry_over_holds(unit, order)
     holds = [h for h in order.custodian_holds if h.status != "released"]
     if custodian_ids is not None:
         unknown = set(custodian_ids) - {h.custodian_id for h in holds}
@@ -90,7 +87,7 @@ def issue_notices(
     if not holds:
         raise Conflict(f"order {order.id} holds no custodians to notify")
     template = latest_template(unit, "hold", template_id)
-    earlier_holds = {h.custodian_id: h.id for h in order.supersedes.custodian_holds} if order.supersedes else {}
+    earlier_holds = _earlier_holds(order)
     return [
         _issue_one(
             unit,
@@ -113,18 +110,19 @@ def _issue_one(
     template_id: int,
     policy: NoticePolicy,
     silent: bool,
-    earlier_holds: dict[int, int],
+    earlier_holds: dict[int, list[int]],
     source: DataSource | None = None,
 ) -> HoldNotice:
-    template = latest_template(unit, "steward" if source is not None else "hold", template_id)
+    kind = "steward" if source is not None else "hold"
+    template = latest_template(unit, kind, template_id)
     now = unit.clock()
     custodian = hold.custodian
-    subject, body = render(template.subject, template.body, notice_context(order, custodian, source))
+    subject, body = render_notice(template, notice_context(kind, order, custodian, source=source), custodian)
     notice = HoldNotice(
         hold_id=hold.id,
         custodian_id=custodian.id,
         order_id=order.id,
-        kind="steward" if source is not None else "hold",
+        kind=kind,
         template_id=template.id,
         template_version=template.version,
         data_source_id=source.id if source is not None else None,
@@ -137,9 +135,7 @@ def _issue_one(
     )
     unit.session.add(notice)
     unit.session.flush()
-    superseded = _supersede(
-        unit, [hold.id, *([earlier_holds[custodian.id]] if custodian.id in earlier_holds else [])], notice
-    )
+    superseded = _supersede(unit, [hold.id, *earlier_holds.get(custodian.id, [])], notice)
     details = {
         "notice_id": notice.id,
         "order_id": order.id,
@@ -310,7 +306,8 @@ def send_release_notice(unit: Unit, hold: CustodianHold) -> HoldNotice | None:
     """Tell a released custodian, naming the holds that still bind them; None if already done.
 
     A custodian who was never told of the hold (a silent hold, or no notice yet) is not told of its
-    release either: the release is recorded as silent.
+    release either: the release is recorded as silent. Likewise the holds that remain are listed only
+    if the custodian was told of them; the audit event keeps every one.
     """
     already = unit.session.scalar(
         select(HoldNotice.id).where(HoldNotice.hold_id == hold.id, HoldNotice.kind == "release")
@@ -319,15 +316,13 @@ def send_release_notice(unit: Unit, hold: CustodianHold) -> HoldNotice | None:
         return None
     order = hold.order
     custodian: Custodian = hold.custodian
-    told = unit.session.scalar(
-        select(HoldNotice.id).where(
-            HoldNotice.hold_id == hold.id, HoldNotice.kind != "release", HoldNotice.silent.is_(False)
-        )
-    )
+    # Told of this hold, or of the earlier version of its order that it was carried from.
+    told = was_told(unit, hold)
     remaining = remaining_holds(unit, custodian.id, hold.id)
-    listed = [{"matter": h.order.matter.caption, "order": h.order.title} for h in remaining]
+    listed = [h for h in remaining if was_told(unit, h)]
     template = latest_template(unit, "release")
-    subject, body = render(template.subject, template.body, notice_context(order, custodian, remaining=listed))
+    context = notice_context("release", order, custodian, remaining=[h.order for h in listed])
+    subject, body = render_notice(template, context, custodian)
     now = unit.clock()
     notice = HoldNotice(
         hold_id=hold.id,
@@ -336,7 +331,7 @@ def send_release_notice(unit: Unit, hold: CustodianHold) -> HoldNotice | None:
         kind="release",
         template_id=template.id,
         template_version=template.version,
-        silent=told is None,
+        silent=not told,
         subject=subject,
         body=body,
         issued_at=now,
@@ -349,7 +344,7 @@ def send_release_notice(unit: Unit, hold: CustodianHold) -> HoldNotice | None:
         if old.id != notice.id and old.acknowledged_at is None:
             old.superseded_at = now
             old.superseded_by_id = notice.id
-    if told is not None:
+    if told:
         queue_email(unit, f"release:{notice.id}", subject, body, targets=[custodian.email], label="release")
     audit.record(
         unit,
@@ -359,9 +354,10 @@ def send_release_notice(unit: Unit, hold: CustodianHold) -> HoldNotice | None:
         matter_id=order.matter_id,
         details={
             "notice_id": notice.id,
-            "silent": told is None,
+            "silent": not told,
             "template_version": template.version,
             "remaining_hold_ids": [h.id for h in remaining],
+            "listed_hold_ids": [h.id for h in listed],
         },
     )
     return notice

@@ -79,8 +79,10 @@ def list_custodians(unit: Unit, page: int, per_page: int, email: str | None = No
     return paginate(unit.session, query, page, per_page)
 
 
-def place_custodian_hold(unit: Unit, order_id: int, custodian_id: int, role: str = "custodian") -> CustodianHold:
-    """Bind a custodian (or a data steward) to an active order."""
+def place_custodian_hold(
+    unit: Unit, order_id: int, custodian_id: int, role: str = "custodian", carried_from: CustodianHold | None = None
+) -> CustodianHold:
+    """Bind a custodian (or a data steward) to an active order; `carried_from`: their hold on the order it modifies."""
     order: PreservationOrder = unit.get(PreservationOrder, order_id)
     if order.status != "active":
         raise Conflict(f"order {order.id} is {order.status}; custodians are held by active orders")
@@ -94,15 +96,33 @@ def place_custodian_hold(unit: Unit, order_id: int, custodian_id: int, role: str
     hold = CustodianHold(order_id=order.id, custodian_id=custodian_id, role=role, status="pending")
     unit.session.add(hold)
     unit.session.flush()
+    details: dict[str, Any] = {"order_id": order.id, "custodian_id": custodian_id, "role": role}
+    if carried_from is not None:
+        details |= {"carried_from_hold_id": carried_from.id, "carried_from_order_id": carried_from.order_id}
     audit.record(
         unit,
         "custodian_hold.created",
         "custodian_hold",
         hold.id,
         matter_id=order.matter_id,
-        details={"order_id": order.id, "custodian_id": custodian_id, "role": role},
+        details=details,
     )
     return hold
+
+
+def carry_over_holds(unit: Unit, order: PreservationOrder) -> list[CustodianHold]:
+    """Hold everyone the modified order held (and was not released from) under the order that modifies it."""
+    earlier = order.supersedes
+    if earlier is None:
+        return []
+    held = {hold.custodian_id for hold in order.custodian_holds}
+    carried = [
+        place_custodian_hold(unit, order.id, hold.custodian_id, hold.role, carried_from=hold)
+        for hold in earlier.custodian_holds
+        if hold.status != "released" and hold.custodian_id not in held
+    ]
+    unit.session.expire(order, ["custodian_holds"])
+    return carried
 
 
 def list_custodian_holds(unit: Unit, order_id: int, page: int, per_page: int) -> Page:

@@ -17,11 +17,22 @@ from sqlalchemy.orm import contains_eager
 from preservation.models import Custodian, CustodianHold, HoldNotice, PreservationOrder
 from preservation.services.custodian_notices import acknowledgement_state
 from preservation.services.notice_mail import NoticePolicy
+from preservation.services.order_chain import told_of_an_earlier_version
 from preservation.services.pages import Page, escape_like, paginate
 from preservation.services.unit import Unit
 
 # Every acknowledgement state a hold can be in (custodian_notices.acknowledgement_state, and released).
-ACKNOWLEDGEMENT_STATES = ("not_notified", "silent", "awaiting", "overdue", "escalated", "acknowledged", "released")
+# reissue_owed: carried through an amendment of the order, told of the earlier version, not yet sent this one.
+ACKNOWLEDGEMENT_STATES = (
+    "not_notified",
+    "reissue_owed",
+    "silent",
+    "awaiting",
+    "overdue",
+    "escalated",
+    "acknowledged",
+    "released",
+)
 
 
 def current_notice(unit: Unit, hold_id: int) -> HoldNotice | None:
@@ -43,10 +54,13 @@ def current_notices(unit: Unit, hold_ids: Sequence[int] | Select[Any]) -> dict[i
 
 def hold_state(unit: Unit, hold: CustodianHold, policy: NoticePolicy) -> dict[str, Any]:
     """A hold and its acknowledgement state, as the API shows it."""
-    return _state(hold, current_notice(unit, hold.id), unit.clock(), policy)
+    owed = hold.id in told_of_an_earlier_version(unit, [hold.id])
+    return _state(hold, current_notice(unit, hold.id), unit.clock(), policy, reissue_owed=owed)
 
 
-def _state(hold: CustodianHold, notice: HoldNotice | None, now: dt.datetime, policy: NoticePolicy) -> dict[str, Any]:
+def _state(
+    hold: CustodianHold, notice: HoldNotice | None, now: dt.datetime, policy: NoticePolicy, *, reissue_owed: bool
+) -> dict[str, Any]:
     order = hold.order
     return {
         "hold_id": hold.id,
@@ -59,7 +73,11 @@ def _state(hold: CustodianHold, notice: HoldNotice | None, now: dt.datetime, pol
         "custodian_email": hold.custodian.email,
         "role": hold.role,
         "status": hold.status,
-        "acknowledgement": "released" if hold.status == "released" else acknowledgement_state(notice, now, policy),
+        "acknowledgement": "released"
+        if hold.status == "released"
+        else "reissue_owed"
+        if reissue_owed
+        else acknowledgement_state(notice, now, policy),
         "notice_id": notice.id if notice else None,
         "notice_version": notice.template_version if notice else None,
         "notice_sent_at": None if notice is None or notice.silent else notice.issued_at,
@@ -78,7 +96,9 @@ def _states(
     # The ids as a subquery: an order may hold more custodians than a statement may carry parameters.
     notices = current_notices(unit, hold_ids)
     now = unit.clock()
-    return [_state(hold, notices.get(hold.id), now, policy) for hold in holds]
+    # One query whatever the holds, so a page's statement count does not depend on its data.
+    owed = told_of_an_earlier_version(unit, hold_ids)
+    return [_state(hold, notices.get(hold.id), now, policy, reissue_owed=hold.id in owed) for hold in holds]
 
 
 def _holds_with_order() -> Select[CustodianHold]:

@@ -9,15 +9,19 @@ re-affirmations (`notice_reaffirmation`), before the reminders.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from preservation.models import Custodian, CustodianHold, HoldNotice, PreservationOrder
-from preservation.services import audit, custodian_notices, notice_links, notice_reaffirmation
+from preservation.domain.errors import DomainError
+from preservation.models import Custodian, CustodianHold, HoldNotice
+from preservation.services import audit, custodian_notices, notice_links, notice_reaffirmation, order_chain
 from preservation.services.notice_mail import NoticePolicy, counsel_addresses, queue_email
 from preservation.services.unit import Unit
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -29,6 +33,7 @@ class ReminderRun:
     release_notices: int = 0
     reaffirmations: int = 0
     reminded_custodians: list[int] = field(default_factory=list)
+    release_failures: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int | list[int]]:
         """For the job run's record."""
@@ -38,23 +43,26 @@ class ReminderRun:
             "release_notices": self.release_notices,
             "reaffirmations": self.reaffirmations,
             "reminded_custodians": self.reminded_custodians,
+            "release_failures": self.release_failures,
         }
 
 
 def unacknowledged(unit: Unit) -> list[HoldNotice]:
-    """Notices still owed an acknowledgement: sent, current, on a live hold of an active order."""
+    """Notices still owed an acknowledgement: sent, current, on a live hold of an active order, or of an order
+    modified by an active one that still holds the custodian (until the new version is issued to them)."""
+    binding = order_chain.binding_orders()
     return list(
         unit.session.scalars(
             select(HoldNotice)
             .join(CustodianHold, HoldNotice.hold_id == CustodianHold.id)
-            .join(PreservationOrder, CustodianHold.order_id == PreservationOrder.id)
+            .join(binding, binding.c.order_id == CustodianHold.order_id)
             .where(
                 HoldNotice.kind.in_(("hold", "steward")),
                 HoldNotice.silent.is_(False),
                 HoldNotice.acknowledged_at.is_(None),
                 HoldNotice.superseded_at.is_(None),
                 CustodianHold.status != "released",
-                PreservationOrder.status == "active",
+                order_chain.still_binding(binding),
             )
             .order_by(HoldNotice.custodian_id, HoldNotice.id)
         )
@@ -143,7 +151,17 @@ def remind_and_escalate(unit: Unit, policy: NoticePolicy) -> ReminderRun:
     run.reaffirmations = len(notice_reaffirmation.send_reaffirmations(unit, policy))
     for hold_id in custodian_notices.release_notices_owed(unit):
         hold = unit.session.get(CustodianHold, hold_id)
-        if hold is not None and custodian_notices.send_release_notice(unit, hold) is not None:
+        if hold is None:
+            continue
+        try:
+            sent = custodian_notices.send_release_notice(unit, hold)
+        except DomainError as error:
+            # A release template that cannot be rendered for this hold writes nothing; the notice stays owed
+            # (and is tried again each run) while the other work of the run goes on.
+            log.error("release notice for hold %s not sent: %s", hold_id, error.message)
+            run.release_failures.append(hold_id)
+            continue
+        if sent is not None:
             run.release_notices += 1
     now = unit.clock()
     cadence = dt.timedelta(days=policy.reminder_every_days)

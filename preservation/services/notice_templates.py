@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError
@@ -10,7 +11,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlalchemy import func, select
 
 from preservation.domain.errors import FieldError
-from preservation.models import Custodian, DataSource, NoticeTemplate, PreservationOrder
+from preservation.models import Custodian, DataSource, Matter, NoticeTemplate, Obligation, PreservationOrder
 from preservation.services import audit
 from preservation.services.unit import Unit
 
@@ -63,24 +64,56 @@ def _environment() -> ImmutableSandboxedEnvironment:
 SANDBOX = _environment()
 
 
+# A template expression can raise more than Jinja's own errors: `{{ 1 / 0 }}`, `{{ order.title + 1 }}`.
+RENDER_ERRORS = (TemplateError, ArithmeticError, LookupError, TypeError, ValueError)
+
+
 def sample_context(kind: str) -> dict[str, Any]:
-    """Every variable a template may use, with example values, for the check at save time."""
-    context: dict[str, Any] = {
-        "matter": {"caption": "Doe v. Example", "docket_number": "1:26-cv-0001", "court": "S.D. Cal."},
-        "order": {"title": "Preservation order", "kind": "court_order", "scope": "video", "docket_entry": "12"},
-        "obligations": [{"description": "Camera footage", "due_on": "2026-12-01", "preserve_from": "2026-09-01"}],
-        "custodian": {"name": "Ana Example", "email": "ana@example.org", "title": "Clerk", "department": "IT"},
-        "due_date": "2026-12-01",
-        "source": {"name": "Camera archive", "location": "s3://archive/", "kind": "s3", "natural_retention_days": 30},
-        "remaining": [{"matter": "Roe v. Example", "order": "Hold"}],
-    }
-    return context
+    """The variables a template of this kind is rendered with, from example records, for the check at save time.
+
+    It is built by `notice_context` itself, so it has exactly the names a notice of the kind gets when issued.
+    """
+    matter = Matter(caption="Doe v. Example", docket_number="1:26-cv-0001", court="S.D. Cal.")
+    example = dt.date(2026, 12, 1)
+    order = PreservationOrder(
+        matter=matter,
+        title="Preservation order",
+        kind="court_order",
+        scope="video",
+        docket_entry="12",
+        effective_on=example,
+        compliance_due_on=example,
+    )
+    order.obligations = [
+        Obligation(
+            description="Camera footage",
+            status="open",
+            due_on=example,
+            preserve_from=dt.date(2026, 9, 1),
+            preserve_until=dt.date(2026, 10, 1),
+        )
+    ]
+    custodian = Custodian(name="Ana Example", email="ana@example.org", title="Clerk", department="IT")
+    source = DataSource(name="Camera archive", location="s3://archive/", kind="s3", natural_retention_days=30)
+    other = PreservationOrder(matter=Matter(caption="Roe v. Example"), title="Hold")
+    return notice_context(
+        kind,
+        order,
+        custodian,
+        source=source if kind == "steward" else None,
+        remaining=[other] if kind == "release" else (),
+    )
 
 
 def render(subject: str, body: str, context: dict[str, Any]) -> tuple[str, str]:
     """Render a template's subject and body; a subject stays on one line."""
     rendered_subject = SANDBOX.from_string(subject).render(context)
     return " ".join(rendered_subject.split())[:500], SANDBOX.from_string(body).render(context)
+
+
+def _reason(error: Exception) -> str:
+    message = error.message if isinstance(error, TemplateError) else str(error)
+    return f"{type(error).__name__}: {message}"
 
 
 def check_template(kind: str, subject: str, body: str) -> None:
@@ -94,9 +127,25 @@ def check_template(kind: str, subject: str, body: str) -> None:
             raise FieldError(field, f"template syntax error{where}: {error.message}") from error
     try:
         render(subject, body, sample_context(kind))
-    except TemplateError as error:
-        # SecurityError (an unsafe attribute) and UndefinedError are both TemplateErrors.
-        raise FieldError("body", f"template cannot be rendered: {type(error).__name__}: {error.message}") from error
+    except RENDER_ERRORS as error:
+        # SecurityError (an unsafe attribute) and UndefinedError (a variable this kind does not get) among them.
+        raise FieldError("body", f"template cannot be rendered: {_reason(error)}") from error
+
+
+def render_notice(template: NoticeTemplate, context: dict[str, Any], custodian: Custodian) -> tuple[str, str]:
+    """Render a saved template for one notice; a template that fails on these records is refused with 422.
+
+    The check at save time renders example records; real ones can still fail it (no obligations for
+    `obligations[0]`, an empty scope in arithmetic), or a template may predate the check.
+    """
+    try:
+        return render(template.subject, template.body, context)
+    except RENDER_ERRORS as error:
+        raise FieldError(
+            "template_id",
+            f"template {template.name!r} version {template.version} cannot be rendered for custodian "
+            f"{custodian.id}: {_reason(error)}; nothing was sent. Save a corrected version and issue again.",
+        ) from error
 
 
 def save_template(unit: Unit, name: str, kind: str, subject: str, body: str) -> NoticeTemplate:
@@ -162,9 +211,22 @@ def _date(value: dt.date | None) -> str | None:
 
 
 def notice_context(
-    order: PreservationOrder, custodian: Custodian, source: DataSource | None = None, **extra: Any
+    kind: str,
+    order: PreservationOrder,
+    custodian: Custodian,
+    *,
+    source: DataSource | None = None,
+    remaining: Sequence[PreservationOrder] = (),
 ) -> dict[str, Any]:
-    """The variables of a notice: plain values only, so a template can reach nothing else."""
+    """The variables of a notice of this kind: plain values only, so a template can reach nothing else.
+
+    Every kind gets matter, order, obligations, custodian and due_date; a steward notice also gets
+    `source`, a release notice `remaining` (the other orders that still bind the custodian).
+    """
+    if kind not in DEFAULT_WORDING:
+        raise ValueError(f"unknown notice kind {kind!r}")
+    if (source is not None) != (kind == "steward"):
+        raise ValueError("a steward notice, and only a steward notice, names its data source")
     matter = order.matter
     open_obligations = [o for o in order.obligations if o.status != "released"]
     due_dates = [o.due_on for o in open_obligations if o.due_on is not None]
@@ -194,8 +256,6 @@ def notice_context(
             "department": custodian.department,
         },
         "due_date": _date(due),
-        "source": None,
-        "remaining": [],
     }
     if source is not None:
         context["source"] = {
@@ -204,5 +264,6 @@ def notice_context(
             "kind": source.kind,
             "natural_retention_days": source.natural_retention_days,
         }
-    context.update(extra)
+    if kind == "release":
+        context["remaining"] = [{"matter": other.matter.caption, "order": other.title} for other in remaining]
     return context

@@ -12,7 +12,7 @@ from preservation.domain import rules
 from preservation.domain.court_days import Closures
 from preservation.domain.errors import Conflict, FieldError
 from preservation.models import DataSource, Matter, Obligation, PreservationOrder, obligation_data_source
-from preservation.services import audit
+from preservation.services import audit, custodians
 from preservation.services.due_dates import resolve_due_date
 from preservation.services.pages import Page, paginate
 from preservation.services.unit import Unit, apply_changes, jsonable, snapshot
@@ -36,7 +36,8 @@ OBLIGATION_FIELDS = ("order_id", "description", "due_on", "preserve_from", "pres
 
 
 def create_order(unit: Unit, matter_id: int, fields: dict[str, Any]) -> PreservationOrder:
-    """Record an order on a matter; naming `supersedes_id` marks that earlier order as modified."""
+    """Record an order on a matter; naming `supersedes_id` marks that earlier order as modified and holds its
+    custodians under the new order."""
     matter: Matter = unit.get(Matter, matter_id)
     if matter.status == "closed":
         raise Conflict(f"matter {matter.id} is closed; reopen it before recording orders")
@@ -56,6 +57,9 @@ def create_order(unit: Unit, matter_id: int, fields: dict[str, Any]) -> Preserva
             matter_id=matter.id,
             details={"superseded_by": order.id, "status": {"from": "active", "to": "modified"}},
         )
+        # The custodians stay held through the amendment: their holds move now, each audited with the hold it
+        # came from, rather than when the new notice is issued (which may be days later, or never).
+        custodians.carry_over_holds(unit, order)
     return order
 
 

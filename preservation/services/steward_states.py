@@ -11,7 +11,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from preservation.models import CustodianHold, HoldNotice, PreservationOrder
+from preservation.models import CustodianHold, HoldNotice
+from preservation.services import order_chain
 from preservation.services.custodian_notices import acknowledgement_state
 from preservation.services.notice_mail import NoticePolicy
 from preservation.services.unit import Unit
@@ -21,16 +22,18 @@ _RANK = ("confirmed", "awaiting", "overdue", "escalated")
 
 
 def _live_steward_notices(unit: Unit, source_id: int) -> list[HoldNotice]:
-    """The latest steward notice about this source on each hold still binding under an active order."""
+    """The latest steward notice about this source on each hold still binding under an active order (or an
+    order modified by an active one that still holds the steward)."""
+    binding = order_chain.binding_orders()
     notices = unit.session.scalars(
         select(HoldNotice)
         .join(CustodianHold, HoldNotice.hold_id == CustodianHold.id)
-        .join(PreservationOrder, CustodianHold.order_id == PreservationOrder.id)
+        .join(binding, binding.c.order_id == CustodianHold.order_id)
         .where(
             HoldNotice.data_source_id == source_id,
             HoldNotice.kind == "steward",
             CustodianHold.status != "released",
-            PreservationOrder.status == "active",
+            order_chain.still_binding(binding),
         )
         .order_by(HoldNotice.id)
     )

@@ -3,10 +3,12 @@ which holds remain; silent holds are released silently; a release is told once."
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from preservation.models import HoldNotice
+from preservation.models import AuditEvent, HoldNotice
 from preservation.services import custodian_notices, custodians, orders
 from preservation.services.notice_mail import NoticePolicy
 from preservation.services.notice_reminders import remind_and_escalate
@@ -100,3 +102,29 @@ def test_releasing_the_whole_order_through_the_api_tells_every_notified_custodia
     assert sorted((n["custodian_id"], n["kind"]) for n in history if n["kind"] == "release") == sorted(
         [(ana_id, "release"), (ben_id, "release")]
     )
+
+
+def test_a_release_never_names_holds_the_custodian_was_not_told_of(
+    frozen: Unit, world: World, policy: NoticePolicy
+) -> None:
+    third = orders.create_order(frozen, world.matter_id, {"kind": "litigation_hold", "title": "Internal inquiry"})
+    for order_id in (world.order_id, world.other_order_id, third.id):
+        custodians.place_custodian_hold(frozen, order_id, world.ana.id)
+    custodian_notices.issue_notices(frozen, world.order_id, policy)
+    # Held silently on the other order, and never notified at all on the third.
+    custodian_notices.issue_notices(frozen, world.other_order_id, policy, silent_custodian_ids=[world.ana.id])
+    hold = custodian_notices.release_custodian(frozen, world.order_id, world.ana.id, "done")
+    frozen.session.commit()
+    [(release, _targets)] = outbox(frozen.session, "release")
+    assert "Hold on email" not in release.body
+    assert "Internal inquiry" not in release.body
+    assert "still under" not in release.body
+    # The record keeps every hold that remains, and which of them the custodian was told of.
+    event = frozen.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "custodian_notice.released", AuditEvent.subject_id == str(hold.id)
+        )
+    ).one()
+    details = json.loads(event.details)
+    assert len(details["remaining_hold_ids"]) == 2
+    assert details["listed_hold_ids"] == []

@@ -105,3 +105,29 @@ def test_cadence_and_escalation_are_configurable(frozen: Unit, world: World, clo
     clock.advance(days=1)
     run = remind_and_escalate(frozen, policy)
     assert (run.reminders, run.escalations) == (2, 3)
+
+
+def test_reminded_then_acknowledged_then_never_reminded_again(
+    frozen: Unit, world: World, policy: NoticePolicy, clock: FrozenClock
+) -> None:
+    custodians.place_custodian_hold(frozen, world.order_id, world.ben.id)
+    [notice] = custodian_notices.issue_notices(frozen, world.order_id, policy)
+    frozen.session.commit()
+    for _ in range(2):
+        clock.advance(days=3)
+        assert remind_and_escalate(frozen, policy).reminded_custodians == [world.ben.id]
+    frozen.session.commit()
+    assert notice.reminder_count == 2
+    assert len(outbox(frozen.session, "reminder")) == 2
+    clock.advance(hours=2)
+    assert custodian_notices.acknowledge(frozen, notice)
+    frozen.session.commit()
+    # Long after, through every cadence and the escalation date: nothing more goes to Ben, nor about him.
+    for _ in range(20):
+        clock.advance(days=1)
+        run = remind_and_escalate(frozen, policy)
+        assert (run.reminders, run.escalations) == (0, 0)
+    frozen.session.commit()
+    assert notice.reminder_count == 2
+    assert len(outbox(frozen.session, "reminder")) == 2
+    assert outbox(frozen.session, "escalation") == []

@@ -92,7 +92,11 @@ class HoldStateSchema(ma.Schema):
     role = ma.fields.String()
     status = ma.fields.String()
     acknowledgement = ma.fields.String(
-        metadata={"description": "not_notified, silent, awaiting, overdue, escalated or acknowledged"}
+        metadata={
+            "description": "not_notified, silent, awaiting, overdue, escalated, acknowledged, released, or "
+            "reissue_owed (held through an amendment of the order and told of the earlier version; the new "
+            "version is not yet issued to them, so not yet acknowledged)"
+        }
     )
     notice_id = ma.fields.Integer(allow_none=True)
     notice_version = ma.fields.Integer(allow_none=True)

@@ -390,7 +390,10 @@ class CustodianHoldSchema(ma.Schema):
     created_at = ma.fields.AwareDateTime(**DUMP)
     acknowledgement = ma.fields.Function(
         acknowledgement_of,
-        metadata={"description": "not_notified, silent, awaiting, overdue, escalated, acknowledged or released"},
+        metadata={
+            "description": "not_notified, silent, awaiting, overdue, escalated, acknowledged, released or "
+            "reissue_owed (told of the earlier version of an amended order, not yet of this one)"
+        },
         **DUMP,
     )
 
