@@ -22,6 +22,7 @@ VARIABLES = (
     "ALERT_MAX_ATTEMPTS",
     "ALERT_RETRY_SECONDS",
     "ALERT_RETRY_MAX_SECONDS",
+    "ALERT_CLAIM_SECONDS",
     "ALERT_ROUTES",
     "ALERT_ESCALATION",
     "MAIL_TRANSPORT",
@@ -61,6 +62,9 @@ class SchedulingSettings:
     alert_max_attempts: int = 8
     alert_retry_seconds: int = 60
     alert_retry_max_seconds: int = 3600
+    # How long a dispatcher's claim on a delivery lasts: longer than a send takes; a dispatcher killed
+    # mid-send delays that delivery (and its one possible duplicate) by at most this.
+    alert_claim_seconds: int = 300
     alert_routes: tuple[str, ...] = ("email:role:counsel", "email:role:admin")
     alert_escalation: str | None = "console:escalation"
     mail_transport: str = "console"
@@ -107,6 +111,7 @@ class SchedulingSettings:
             alert_max_attempts=reader.positive("ALERT_MAX_ATTEMPTS", 8),
             alert_retry_seconds=reader.positive("ALERT_RETRY_SECONDS", 60),
             alert_retry_max_seconds=reader.positive("ALERT_RETRY_MAX_SECONDS", 3600),
+            alert_claim_seconds=reader.positive("ALERT_CLAIM_SECONDS", 300),
             alert_routes=reader.routes("ALERT_ROUTES", ("email:role:counsel", "email:role:admin")),
             alert_escalation=reader.escalation("ALERT_ESCALATION"),
             mail_transport=transport,

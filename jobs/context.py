@@ -17,7 +17,7 @@ from preservation.adapters.court_calendar import CourtCalendar, court_calendar
 from preservation.adapters.mail import SesMailer, SmtpMailer
 from preservation.adapters.notifiers import ConsoleNotifier, SnsNotifier, WebhookNotifier
 from preservation.adapters.outbox_file import outbox_file
-from preservation.db import make_engine, make_session_factory
+from preservation.db import begin_read_only, make_engine, make_session_factory
 from preservation.services.alerts import AlertPolicy
 from preservation.services.deadlines import DeadlinePolicy
 from preservation.services.outbox import Notifier, RetryPolicy
@@ -82,9 +82,14 @@ class JobContext:
         self.engine.dispose()
 
     @contextmanager
-    def unit(self, *, fenced: bool = True) -> Iterator[Unit]:
-        """One transaction: committed if the block succeeds (and, when fenced, this process still leads)."""
+    def unit(self, *, fenced: bool = True, read_only: bool = False) -> Iterator[Unit]:
+        """One transaction: committed if the block succeeds (and, when fenced, this process still leads).
+
+        A read-only one must not write; on SQLite it takes no write lock, so the lease is renewed meanwhile.
+        """
         session = self.session_factory()
+        if read_only:
+            begin_read_only(session)
         try:
             yield Unit(session=session, actor=SCHEDULER_ACTOR, clock=self.clock)
             if fenced:
@@ -143,5 +148,6 @@ class JobContext:
             max_attempts=config.alert_max_attempts,
             base_seconds=float(config.alert_retry_seconds),
             max_seconds=float(config.alert_retry_max_seconds),
+            claim_seconds=float(config.alert_claim_seconds),
             escalation=escalation,  # type: ignore[arg-type]
         )

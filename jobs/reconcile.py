@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from jobs import notices
 from jobs.context import JobContext
@@ -19,8 +20,15 @@ from preservation.domain.alerting import DeliveryFailed
 from preservation.domain.errors import DomainError
 from preservation.services import alerts, check_schedule, checks, deadlines, job_runs, outbox, status_history
 from preservation.services.leases import LeaseLost
+from preservation.services.unit import Unit
 
 log = logging.getLogger(__name__)
+
+# Deadline rows written per transaction. One per row made a first sweep over a large database (thousands
+# of rows) pay a commit, and on SQLite an fsync, for each: about 5 ms a row. A batch that fails is
+# redone one row per transaction, so a bad row is still left out alone, and a kill costs at most one
+# batch, which the next sweep writes again.
+DEADLINE_BATCH = 100
 
 
 class PartialFailure(Exception):
@@ -33,7 +41,7 @@ class PartialFailure(Exception):
 
 def retention_checks(ctx: JobContext) -> dict[str, Any]:
     """Check every source whose check interval has passed since its last check."""
-    with ctx.unit(fenced=False) as unit:
+    with ctx.unit(fenced=False, read_only=True) as unit:
         due = check_schedule.sources_due_now(unit)
     counts: dict[str, Any] = {"due": len(due), "checked": 0, "skipped": 0, "failed": 0, "statuses": {}}
     attestation_valid_for = dt.timedelta(days=ctx.settings.attestation_valid_days)
@@ -63,27 +71,86 @@ def retention_checks(ctx: JobContext) -> dict[str, Any]:
 
 
 def deadline_sweep(ctx: JobContext) -> dict[str, Any]:
-    """Reconcile the deadlines with their records, then create every alert owed and not yet created."""
-    with ctx.unit() as unit:
-        details: dict[str, Any] = deadlines.reconcile(unit, ctx.deadline_policy()).as_dict()
-    with ctx.unit(fenced=False) as unit:
+    """Reconcile the deadlines with their records, then create every alert owed and not yet created.
+
+    Deadline rows are written in batches of DEADLINE_BATCH, each in its own transaction; a batch that
+    fails is done again one row per transaction, so a row that cannot be written fails alone (the run is
+    recorded failed, with what failed). Then one transaction per deadline's alerts. A run killed half-way
+    loses at most the batch or the deadline it was writing; the next run does it.
+    """
+    with ctx.unit(fenced=False, read_only=True) as unit:
+        changes = deadlines.changes_owed(unit.session, ctx.deadline_policy())
+    counts = deadlines.ReconcileCounts()
+    failed: list[str] = []
+    for start in range(0, len(changes), DEADLINE_BATCH):
+        batch = changes[start : start + DEADLINE_BATCH]
+        batch_counts = deadlines.ReconcileCounts()
+        if _attempt(ctx, _apply_changes, batch, batch_counts) is None:
+            counts.add(batch_counts)
+            continue
+        for change in batch:
+            unit_counts = deadlines.ReconcileCounts()
+            if _unit_of_work(
+                ctx, f"deadline {change.kind} {change.subject_id}", failed, deadlines.apply_change, change, unit_counts
+            ):
+                counts.add(unit_counts)
+    details: dict[str, Any] = counts.as_dict()
+    with ctx.unit(fenced=False, read_only=True) as unit:
         open_ids = deadlines.open_deadline_ids(unit.session)
     with ctx.unit() as unit:
         details["deliveries_cancelled"] = alerts.cancel_for_closed_deadlines(unit.session)
     policy = ctx.alert_policy()
     created = 0
     for deadline_id in open_ids:
-        with ctx.unit() as unit:
-            created += len(alerts.raise_alerts(unit, deadline_id, policy))
+        raised: list[Any] = []
+        if _unit_of_work(ctx, f"alerts of deadline {deadline_id}", failed, _raise_alerts, deadline_id, policy, raised):
+            created += len(raised)
     details.update(open_deadlines=len(open_ids), alerts_created=created)
+    if failed:
+        details.update(units_failed=len(failed), failures=failed[:20])
+        raise PartialFailure(f"{len(failed)} of {len(changes) + len(open_ids)} deadline units failed", details)
     return details
+
+
+def _raise_alerts(unit: Unit, deadline_id: int, policy: alerts.AlertPolicy, raised: list[Any]) -> None:
+    raised.extend(alerts.raise_alerts(unit, deadline_id, policy))
+
+
+def _apply_changes(unit: Unit, batch: list[deadlines.DeadlineChange], counts: deadlines.ReconcileCounts) -> None:
+    for change in batch:
+        deadlines.apply_change(unit, change, counts)
+
+
+def _attempt(ctx: JobContext, work: Callable[..., None], *args: Any) -> Exception | None:
+    """Do some work in its own transaction; the error that rolled it back, if any.
+
+    A lost lease or an unreachable database is raised instead: every later unit would fail the same way.
+    """
+    try:
+        with ctx.unit() as unit:
+            work(unit, *args)
+    except (LeaseLost, OperationalError, InterfaceError):
+        raise
+    except Exception as error:  # one unit's failure, whatever it is, must not stop the others
+        return error
+    return None
+
+
+def _unit_of_work(ctx: JobContext, name: str, failed: list[str], work: Callable[..., None], *args: Any) -> bool:
+    """Do one unit in its own transaction; a failure is logged and noted, and the run goes on with the next."""
+    error = _attempt(ctx, work, *args)
+    if error is None:
+        return True
+    log.error("%s failed: %s: %s", name, type(error).__name__, error, exc_info=error)
+    failed.append(f"{name}: {type(error).__name__}: {error}"[:300])
+    return False
 
 
 def alert_dispatch(ctx: JobContext) -> dict[str, Any]:
     """Hand every due delivery to its channel, oldest first; one target's deliveries keep their order."""
     policy = ctx.retry_policy()
     notifiers = ctx.channel_notifiers()
-    with ctx.unit(fenced=False) as unit:
+    with ctx.unit(fenced=False, read_only=True) as unit:
         plan = outbox.waiting(unit.session)
     counts = {"sent": 0, "retrying": 0, "dead": 0, "waiting": 0}
     blocked: set[tuple[str, str]] = set()

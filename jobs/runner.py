@@ -42,6 +42,16 @@ LEASE_JOB_ID = "scheduler-lease"
 MISFIRE_GRACE_SECONDS = 3600
 # Runs that could not be recorded while the database was away, kept until it is back.
 UNSAVED_RUNS_KEPT = 500
+# The lease is looked at every tenth of its time to live (so a standby takes over at most that long after
+# it expires) and renewed by the leader every third (so two renewals may fail before it runs out).
+LEASE_POLLS_PER_TTL = 10
+LEASE_RENEWALS_PER_TTL = 3
+LEASE_POLL_FLOOR_SECONDS = 0.1
+
+
+def lease_poll_seconds(ttl: dt.timedelta) -> float:
+    """How often every scheduler looks at the lease."""
+    return max(ttl.total_seconds() / LEASE_POLLS_PER_TTL, LEASE_POLL_FLOOR_SECONDS)
 
 
 def process_name(prefix: str = "scheduler") -> str:
@@ -145,7 +155,7 @@ class JobRunner:
 
 
 class LeaseKeeper:
-    """Takes the leader lease when it is free and renews it every third of its time to live."""
+    """Takes the leader lease when it is free (looking every tenth of its time to live) and renews it every third."""
 
     def __init__(
         self,
@@ -161,6 +171,7 @@ class LeaseKeeper:
         self.clock = clock
         self.on_gain = on_gain
         self.grant: LeaseGrant | None = None
+        self._renewed_at: dt.datetime | None = None
         self._lock = threading.Lock()
 
     def tick(self) -> bool:
@@ -168,8 +179,20 @@ class LeaseKeeper:
         with self._lock:
             gained = False
             now = self.clock()
+            renewed_at = self._renewed_at
+            if (
+                self.grant is not None
+                and renewed_at is not None
+                and now - renewed_at < self.ttl / LEASE_RENEWALS_PER_TTL
+                and now < self.grant.expires_at
+            ):
+                return True  # renewed recently; standbys look this often, the leader need not write this often
             try:
                 with self.session_factory() as session:
+                    # Begin first (on SQLite: wait for the write lock), then read the clock: a renewal that
+                    # waited behind the job's units must not set an expiry older than the one they set.
+                    session.connection()
+                    now = self.clock()
                     if self.grant is not None:
                         self.grant = leases.renew(session, self.grant, now, self.ttl)
                         if self.grant is None:
@@ -186,6 +209,7 @@ class LeaseKeeper:
                                 abandoned,
                             )
                     session.commit()
+                    self._renewed_at = now if self.grant is not None else None
             except SQLAlchemyError as error:
                 # The lease runs out on its own; is_leader() stops this process at its expiry.
                 log.error("scheduler lease not renewed: %s", type(error).__name__)
@@ -209,7 +233,15 @@ class LeaseKeeper:
         grant = self.grant
         if grant is None:
             raise LeaseLost(f"{self.holder} does not hold the scheduler lease")
-        leases.verify(session, grant, self.clock())
+        now = self.clock()
+        leases.verify(session, grant, now)
+        # The unit renews the lease it proved it holds, in its own transaction: on SQLite the keeper's
+        # renewal waits for the write lock behind the job's units and can lose that race for longer than
+        # the lease lasts, so a leader busy committing would otherwise lose its lease to its own work.
+        # Not under self._lock: tick() may hold it while waiting for this very transaction.
+        renewed = leases.renew(session, grant, now, self.ttl)
+        if renewed is not None:
+            self.grant = renewed
 
     def release(self) -> None:
         """Give the lease up, so another process takes over at once."""
@@ -249,11 +281,10 @@ def build_scheduler(ctx: JobContext, keeper: LeaseKeeper, runner: JobRunner) -> 
             scheduler.modify_job(spec.job_id, next_run_time=now)
 
     keeper.on_gain = run_everything_now
-    ttl = keeper.ttl.total_seconds()
     scheduler.add_job(
         keeper.tick,
         "interval",
-        seconds=max(ttl / 3, 0.5),
+        seconds=lease_poll_seconds(keeper.ttl),
         id=LEASE_JOB_ID,
         name="take or renew the leader lease",
         executor="lease",

@@ -107,7 +107,11 @@ class SesMailer:
                     "Subject": {"Data": message.subject, "Charset": "UTF-8"},
                     "Body": {"Text": {"Data": message.body, "Charset": "UTF-8"}},
                 },
-                Tags=[{"Name": "alert", "Value": str(message.alert_id)}],
+                # SES sets its own Message-ID; the tag carries the key a duplicate after a crash shares.
+                Tags=[
+                    {"Name": "alert", "Value": str(message.alert_id)},
+                    {"Name": "message-key", "Value": hashlib.sha256(message.message_key.encode()).hexdigest()},
+                ],
             )
         except ClientError as error:
             code = str(error.response.get("Error", {}).get("Code", "Unknown"))

@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -108,7 +109,13 @@ class SnsNotifier:
 
     def send(self, message: OutgoingAlert, target: str) -> str:
         """Publish one alert to the topic ARN; SNS's MessageId is the receipt."""
-        params: dict[str, str] = {"TopicArn": target, "Subject": message.subject[:99], "Message": message.body}
+        params: dict[str, Any] = {
+            "TopicArn": target,
+            "Subject": message.subject[:99],
+            "Message": message.body,
+            # Subscribers of a standard topic (which SNS may deliver twice anyway) deduplicate on this.
+            "MessageAttributes": {"idempotency-key": {"DataType": "String", "StringValue": message.message_key}},
+        }
         if target.endswith(".fifo"):
             params["MessageGroupId"] = "preservation-alerts"
             params["MessageDeduplicationId"] = hashlib.sha256(message.message_key.encode()).hexdigest()

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from preservation.domain import alerting
-from preservation.domain.errors import Conflict, FieldError
+from preservation.domain.errors import Conflict, FieldError, NotFound
 from preservation.domain.rules import check_email
 from preservation.domain.vocabulary import ALERT_CHANNELS, USER_ROLES
 from preservation.models import (
@@ -220,6 +220,12 @@ def recipients(session: Session, deadline: Deadline, default_routes: tuple[str, 
     return list(dict.fromkeys(resolved))
 
 
+# Custodian notice emails travel in the same outbox as rows of `alerts` without a deadline
+# (services/notice_mail.py). They are messages to custodians, not alerts for the team: the list and
+# acknowledgement of alerts leave them out, and a custodian acknowledges a notice on its own page.
+IS_DEADLINE_ALERT = Alert.deadline_id.is_not(None)
+
+
 def list_alerts(
     unit: Unit,
     page: int,
@@ -231,7 +237,7 @@ def list_alerts(
     search: str = "",
 ) -> Page:
     """Alerts, newest first; `search` looks in the subject and the body."""
-    query = select(Alert).order_by(Alert.id.desc())
+    query = select(Alert).where(IS_DEADLINE_ALERT).order_by(Alert.id.desc())
     if search:
         pattern = f"%{escape_like(search)}%"
         query = query.where(or_(Alert.subject.ilike(pattern, escape="\\"), Alert.body.ilike(pattern, escape="\\")))
@@ -249,6 +255,8 @@ def list_alerts(
 def acknowledge(unit: Unit, alert_id: int) -> tuple[Alert, bool]:
     """Record that the acting user read an alert; (alert, newly acknowledged). A second call changes nothing."""
     alert: Alert = unit.get(Alert, alert_id)
+    if alert.deadline_id is None:
+        raise NotFound("Alert", alert_id)
     if alert.acknowledged_at is not None:
         return alert, False
     alert.acknowledged_at = unit.clock()

@@ -170,18 +170,53 @@ class ReconcileCounts:
             "deadlines_reopened": self.reopened,
         }
 
+    def add(self, other: ReconcileCounts) -> None:
+        """Count what another unit of work changed."""
+        self.created += other.created
+        self.moved += other.moved
+        self.closed += other.closed
+        self.reopened += other.reopened
 
-def reconcile(unit: Unit, policy: DeadlinePolicy) -> ReconcileCounts:
-    """Bring the deadline rows in line with their records; flushes, the caller commits."""
-    session = unit.session
-    now = unit.clock()
-    counts = ReconcileCounts()
+
+@dataclass(frozen=True)
+class DeadlineChange:
+    """One deadline row to create, update or close: a sweep commits each in a transaction of its own."""
+
+    kind: str
+    subject_id: int
+    # None when the record no longer carries a due date (cleared, or its source lost its destruction time).
+    found: FoundDeadline | None
+
+
+def changes_owed(session: Session, policy: DeadlinePolicy) -> list[DeadlineChange]:
+    """The deadline rows that differ from their records now; reads only."""
     existing = {(row.kind, row.subject_id): row for row in session.scalars(select(Deadline))}
+    changes: list[DeadlineChange] = []
     for found in found_deadlines(session, policy):
         row = existing.pop((found.kind, found.subject_id), None)
         if row is None:
-            if found.status != "open":
-                continue  # a due date that was never owed while we watched needs no row
+            if found.status == "open":  # a due date that was never owed while we watched needs no row
+                changes.append(DeadlineChange(found.kind, found.subject_id, found))
+        elif _differs(row, found):
+            changes.append(DeadlineChange(found.kind, found.subject_id, found))
+    changes.extend(DeadlineChange(row.kind, row.subject_id, None) for row in existing.values() if row.status == "open")
+    return changes
+
+
+def apply_change(unit: Unit, change: DeadlineChange, counts: ReconcileCounts) -> None:
+    """Bring one deadline row in line with what was found; flushes, the caller commits."""
+    session = unit.session
+    now = unit.clock()
+    row = session.scalar(select(Deadline).where(Deadline.kind == change.kind, Deadline.subject_id == change.subject_id))
+    found = change.found
+    if found is None:
+        if row is not None and row.status == "open":
+            row.status = "cancelled"
+            row.sequence += 1
+            row.updated_at = now
+            counts.closed += 1
+    elif row is None:
+        if found.status == "open":
             session.add(
                 Deadline(
                     kind=found.kind,
@@ -200,17 +235,28 @@ def reconcile(unit: Unit, policy: DeadlinePolicy) -> ReconcileCounts:
                 )
             )
             counts.created += 1
-            continue
+    else:
         _update(row, found, now, counts)
-    for row in existing.values():
-        # The record no longer carries a due date (cleared, or its source lost its destruction time).
-        if row.status == "open":
-            row.status = "cancelled"
-            row.sequence += 1
-            row.updated_at = now
-            counts.closed += 1
     session.flush()
+
+
+def reconcile(unit: Unit, policy: DeadlinePolicy) -> ReconcileCounts:
+    """Bring every deadline row in line with its record in the caller's transaction; flushes, the caller commits."""
+    counts = ReconcileCounts()
+    for change in changes_owed(unit.session, policy):
+        apply_change(unit, change, counts)
     return counts
+
+
+def _differs(row: Deadline, found: FoundDeadline) -> bool:
+    return (
+        row.due_on != found.due_on
+        or row.due_at != found.due_at
+        or row.computation != found.computation
+        or row.title != found.title
+        or row.matter_id != found.matter_id
+        or row.status != found.status
+    )
 
 
 def _update(row: Deadline, found: FoundDeadline, now: dt.datetime, counts: ReconcileCounts) -> None:

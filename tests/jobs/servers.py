@@ -10,6 +10,7 @@ import json
 import socket
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -19,17 +20,38 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 
 class _Collect:
-    """aiosmtpd handler keeping every message accepted."""
+    """aiosmtpd handler keeping every message accepted; recipients in `refused` are answered with their reply."""
 
-    def __init__(self, inbox: list[EmailMessage], lock: threading.Lock) -> None:
+    def __init__(
+        self,
+        inbox: list[EmailMessage],
+        lock: threading.Lock,
+        refused: dict[str, str],
+        on_message: list[Callable[[int], None]],
+    ) -> None:
         self.inbox = inbox
         self.lock = lock
+        self.refused = refused
+        self.on_message = on_message
+
+    async def handle_RCPT(
+        self, _server: SMTP, _session: Session, envelope: Envelope, address: str, _options: list[str]
+    ) -> str:
+        reply = self.refused.get(address.lower())
+        if reply is not None:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, _server: SMTP, _session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
         message = email.message_from_bytes(content, policy=email.policy.default)
         with self.lock:
             self.inbox.append(message)  # type: ignore[arg-type]
+            count = len(self.inbox)
+        # Kept before the sender hears "250": a hook may kill the sender in between, as a crash would.
+        for hook in self.on_message:
+            hook(count)
         return "250 Message accepted for delivery"
 
 
@@ -41,12 +63,19 @@ class MailServer:
         # aiosmtpd's SMTP options: tls_context, require_starttls, authenticator, auth_required.
         self.options = options
         self.inbox: list[EmailMessage] = []
+        # Recipient address -> the SMTP reply refusing it, e.g. "550 5.1.1 No such user".
+        self.refused: dict[str, str] = {}
+        # Called with the number of messages kept so far, after each is kept and before it is acknowledged.
+        self.on_message: list[Callable[[int], None]] = []
         self._lock = threading.Lock()
         self._controller: Controller | None = None
 
     def start(self) -> None:
         self._controller = Controller(
-            _Collect(self.inbox, self._lock), hostname="127.0.0.1", port=self.port, **self.options
+            _Collect(self.inbox, self._lock, self.refused, self.on_message),
+            hostname="127.0.0.1",
+            port=self.port,
+            **self.options,
         )
         self._controller.start()
 

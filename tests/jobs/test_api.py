@@ -13,6 +13,8 @@ from icalendar import Calendar
 from config.settings import Settings
 from jobs.context import JobContext
 from preservation.adapters.notifiers import ConsoleNotifier
+from preservation.models import Alert
+from preservation.services import notice_mail
 from preservation.services.unit import system_clock
 from tests.conftest import ApiClient
 from tests.jobs.test_sweep_and_dispatch import run
@@ -145,6 +147,36 @@ def test_alerts_are_listed_and_acknowledged_once_by_a_reader_who_may_act(api: Ap
     actions = [event["action"] for event in events["items"]]
     assert actions.count("alert.acknowledged") == 1
     assert api.post(f"{API}/alerts/424242/acknowledge").status_code == 404
+
+
+def test_custodian_notice_emails_stay_in_the_outbox_and_out_of_the_alerts(api: ApiClient, live_ctx: JobContext) -> None:
+    new_obligation(api, due_on=TODAY.isoformat())
+    run(live_ctx, "deadline-sweep")
+    with live_ctx.unit(fenced=False) as unit:
+        notice = notice_mail.queue_email(
+            unit,
+            "reminder:1:2027-01-01T14:00:00",
+            "Reminder: legal hold",
+            "Please acknowledge the hold.",
+            targets=["custodian@example.org"],
+            label="reminder",
+        )
+        assert notice is not None
+        notice_id = notice.id
+    # The outbox carries it like an alert.
+    assert run(live_ctx, "alert-dispatch").details["sent"] == 3
+    assert "Reminder: legal hold" in (live_ctx.notifiers or {})["email"].outbox.read_text()  # type: ignore[attr-defined]
+
+    for query in ("", "?acknowledged=false"):
+        page = ok(api.get(f"{API}/alerts{query}"))
+        assert page["total"] == 1
+        assert [item["threshold"] for item in page["items"]] == ["0d"]
+    refused = api.post(f"{API}/alerts/{notice_id}/acknowledge", role="counsel")
+    assert refused.status_code == 404
+    with live_ctx.unit(fenced=False) as unit:
+        row = unit.session.get(Alert, notice_id)
+        assert row is not None
+        assert row.acknowledged_at is None
 
 
 def test_webhook_addresses_are_not_shown(api: ApiClient, live_ctx: JobContext) -> None:

@@ -4,6 +4,7 @@ answers 429 and 500, permanent refusals dead-lettered and escalated, SES and SNS
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import ipaddress
 import ssl
 from collections.abc import Iterator
@@ -176,7 +177,43 @@ def test_webhooks_are_paced_to_one_message_a_second() -> None:
     assert parse_retry_after("soon") is None
 
 
-def test_a_smtp_server_refusing_the_recipient_for_good_is_not_retried(mail_server: MailServer) -> None:
+def test_a_smtp_server_refusing_the_recipient_for_good_is_not_retried(
+    smtp_ctx: JobContext, clock: FrozenClock, mail_server: MailServer, tmp_path: Path
+) -> None:
+    ctx = smtp_ctx
+    mail_server.refused["counsel@example.org"] = "550 5.1.1 <counsel@example.org>: no such mailbox"
+    with ctx.unit(fenced=False) as unit:
+        obligation_due(unit, clock.now.date() + dt.timedelta(days=3))
+    run(ctx, "deadline-sweep")
+
+    assert run(ctx, "alert-dispatch").details == {"sent": 0, "retrying": 0, "dead": 1, "waiting": 0}
+    refused = deliveries(ctx)[0]
+    assert (refused.status, refused.attempts) == ("dead", 1)
+    assert refused.last_error == "SMTP refused the recipient: [550]"
+    assert mail_server.messages() == []
+    # Dead-lettered at once and escalated; hours later it is still not tried again.
+    clock.advance(hours=6)
+    run(ctx, "alert-dispatch")
+    notify, escalation = deliveries(ctx)
+    assert (notify.status, notify.attempts) == ("dead", 1)
+    assert (escalation.purpose, escalation.channel, escalation.status) == ("escalation", "console", "sent")
+    assert "SMTP refused the recipient: [550]" in (tmp_path / "outbox.jsonl").read_text()
+    assert mail_server.messages() == []
+
+
+def test_a_smtp_server_refusing_the_recipient_for_now_is_retried(mail_server: MailServer) -> None:
+    mail_server.refused["counsel@example.org"] = "450 4.2.1 mailbox busy, try later"
+    mailer = SmtpMailer("127.0.0.1", mail_server.port, sender="alerts@example.org", starttls=False)
+    with pytest.raises(DeliveryFailed) as busy:
+        mailer.send(MESSAGE, "counsel@example.org")
+    assert (busy.value.message, busy.value.permanent) == ("SMTP refused the recipient: [450]", False)
+    del mail_server.refused["counsel@example.org"]
+    assert mailer.send(MESSAGE, "counsel@example.org").endswith("@preservation-tracker>")
+
+
+def test_the_smtp_receipt_is_a_stable_message_id_and_a_missing_starttls_is_permanent(
+    mail_server: MailServer,
+) -> None:
     mailer = SmtpMailer("127.0.0.1", mail_server.port, sender="alerts@example.org", starttls=False)
     receipt = mailer.send(MESSAGE, "counsel@example.org")
     assert receipt.startswith("<")
@@ -287,3 +324,33 @@ def test_smtp_with_starttls_and_login(tmp_path: Path) -> None:
         assert len(server.messages()) == 1
     finally:
         server.stop()
+
+
+def test_ses_and_sns_carry_the_delivery_key_a_duplicate_shares(aws: AwsClients) -> None:
+    sent: list[tuple[str, dict[str, Any]]] = []
+
+    def keep(params: dict[str, Any], model: Any, **_kwargs: Any) -> None:
+        sent.append((model.name, params))
+
+    ses = aws.client("ses")
+    ses.verify_email_identity(EmailAddress="alerts@example.org")
+    ses.meta.events.register("provide-client-params.ses.SendEmail", keep)
+    sns = aws.client("sns", "us-east-1")
+    sns.meta.events.register("provide-client-params.sns.Publish", keep)
+    topic = sns.create_topic(Name="preservation-alerts")["TopicArn"]
+    fifo = sns.create_topic(Name="alerts.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
+
+    for _try in range(2):  # a retry after a crash sends the same keys
+        SesMailer(aws, sender="alerts@example.org").send(MESSAGE, "counsel@example.org")
+        SnsNotifier(aws).send(MESSAGE, topic)
+        SnsNotifier(aws).send(MESSAGE, fifo)
+
+    digest = hashlib.sha256(b"deadline:3:2027-01-19:7d:delivery-11").hexdigest()
+    first, second = sent[:3], sent[3:]
+    assert first == second
+    (_, email), (_, standard), (_, ordered) = first
+    assert {"Name": "message-key", "Value": digest} in email["Tags"]
+    key = {"idempotency-key": {"DataType": "String", "StringValue": "deadline:3:2027-01-19:7d:delivery-11"}}
+    assert standard["MessageAttributes"] == key
+    assert "MessageDeduplicationId" not in standard
+    assert ordered["MessageDeduplicationId"] == digest
