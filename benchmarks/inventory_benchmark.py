@@ -153,7 +153,7 @@ def evaluate(packed: Path, manifest_bytes: bytes) -> tuple[int, list[str]]:
         object_lock="enabled",
     )
     for data_file in manifest.files:
-        evaluator.feed(read_rows(_chunks(packed), data_file.md5, len(manifest.columns)))  # type: ignore[arg-type]
+        evaluator.feed(read_rows(_chunks(packed), data_file.md5))  # type: ignore[arg-type]
     findings = version_findings(evaluator.finish(), default_retention=None)
     return evaluator.rows, [f"{f.code} x{f.count}" for f in findings]
 

@@ -118,7 +118,7 @@ class InventoryInspector:
         columns = manifest.columns
         try:
             for data_file in manifest.files:
-                rows = read_rows(self._reader.chunks(report, data_file, region), data_file.md5, len(columns))
+                rows = read_rows(self._reader.chunks(report, data_file, region), data_file.md5)
                 evaluator.feed(_without(rows, recent_keys, columns, diverted) if recent_keys else rows)
         except InventoryError as error:
             inventory["error"] = {"code": "InventoryUnusable", "message": str(error)}

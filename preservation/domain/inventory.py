@@ -24,6 +24,8 @@ from urllib.parse import unquote_plus
 # Columns a report must have to stand in for a version listing plus a HEAD per version.
 REQUIRED_COLUMNS = ("Key", "VersionId", "IsLatest", "IsDeleteMarker", "LastModifiedDate")
 LOCK_COLUMNS = ("ObjectLockLegalHoldStatus", "ObjectLockRetainUntilDate", "ObjectLockMode")
+# Decompressed bytes per block: rows of one block are held at once.
+_BLOCK_BYTES = 1 << 18
 _REPORT_FOLDER = re.compile(r"/(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}Z)/manifest\.json$")
 
 
@@ -96,56 +98,83 @@ def parse_manifest(raw: bytes, checksum: str | None) -> InventoryManifest:
     )
 
 
-def read_blocks(chunks: Iterable[bytes], expected_md5: str, columns: int) -> Iterator[Iterator[list[str]]]:
+def read_blocks(chunks: Iterable[bytes], expected_md5: str) -> Iterator[Iterable[list[str]]]:
     """The rows of one gzipped, headerless CSV data file, a decompressed block at a time, streamed.
 
     Each block is cut after its last line break: inventory fields never hold a line break (keys are
-    URL-encoded). A line whose every field is quoted and holds no other quote is split on `","` at C
-    speed; any other line goes through the csv module, so both give the same fields. The MD5 covers the
-    compressed bytes as they pass; InventoryError at the end when it differs from the manifest's, or
-    when the gzip stream is cut short.
+    URL-encoded). A block where no field holds a quote (as S3 writes them) is split at C speed, a row
+    at a time; any other block goes line by line, through the csv module where a line is not that
+    simple, so both give csv's fields. The MD5 covers the compressed bytes as they pass;
+    InventoryError at the end when it differs from the manifest's, or when the gzip stream is cut short.
     """
     digest = hashlib.md5(usedforsecurity=False)
     unzip = zlib.decompressobj(wbits=31)
     decode = codecs.getincrementaldecoder("utf-8")().decode
-    quotes = 2 * columns
     pending = ""
-    final = False
-    stream = iter(chunks)
-    while not final:
-        chunk = next(stream, None)
-        if chunk is None:
-            final = True
-            text = pending + decode(unzip.flush(), final=True)
-            pending = ""
-        else:
-            digest.update(chunk)
-            data = unzip.decompress(chunk)
-            while unzip.eof and unzip.unused_data:
+    for chunk in chunks:
+        digest.update(chunk)
+        data = unzip.decompress(chunk, _BLOCK_BYTES)
+        while True:
+            block, _, pending = (pending + decode(data)).rpartition("\n")
+            if block:
+                yield _split(block)
+            if unzip.unconsumed_tail or len(data) == _BLOCK_BYTES:
+                # The block was cut at its size: the rest of this chunk's output comes next.
+                data = unzip.decompress(unzip.unconsumed_tail, _BLOCK_BYTES)
+            elif unzip.eof and unzip.unused_data:
                 # A file may hold several gzip members one after the other.
                 rest = unzip.unused_data
                 unzip = zlib.decompressobj(wbits=31)
-                data += unzip.decompress(rest)
-            block, _, pending = (pending + decode(data)).rpartition("\n")
-            text = block
-        if text:
-            # A generator, not a list: rows that die young keep the garbage collector's work small.
-            yield (
-                line[1:-1].split('","')
-                if line.count('"') == quotes and line[0] == '"' and line[-1] == '"'
-                else next(csv.reader([line]))
-                for line in text.splitlines()
-                if line
-            )
+                data = unzip.decompress(rest, _BLOCK_BYTES)
+            else:
+                break
+    rest_text = pending + decode(unzip.flush(), final=True)
+    if rest_text:
+        yield _split(rest_text)
     if not unzip.eof:
         raise InventoryError("an inventory data file ends in the middle of its gzip stream")
     if digest.hexdigest() != expected_md5.lower():
         raise InventoryError("an inventory data file does not match the MD5 the manifest gives for it")
 
 
-def read_rows(chunks: Iterable[bytes], expected_md5: str, columns: int) -> Iterator[list[str]]:
+def _split(text: str) -> Iterable[list[str]]:
+    """The rows of whole lines of text."""
+    lines = text.count("\n") + 1
+    # Lines end in "\n", or in "\r\n" as the csv module writes them (the block was cut before a "\n").
+    crlf = text[-1] == "\r"
+    end = '"\r\n"' if crlf else '"\n"'
+    # Every line opens and closes with a quote, no '","' touches those, and every other quote belongs to
+    # a '","' between two fields: no field holds a quote, so splitting is what csv would read.
+    if (
+        text[0] == '"'
+        and text[-2 if crlf else -1] == '"'
+        and 2 * text.count('","') == text.count('"') - 2 * lines
+        and not text.startswith('","')
+        and not text.endswith('","\r' if crlf else '","')
+        and '","' + end[1:] not in text
+        and end[:-1] + '","' not in text
+    ):
+        inner = (text[1:-2] if crlf else text[1:-1]).split(end)
+        if len(inner) == lines:
+            # The lines are strings and the rows are made one at a time: nothing for the garbage collector.
+            return map(str.split, inner, itertools.repeat('","'))
+    # Line by line, with the same test for each line.
+    return (
+        line[1:-1].split('","')
+        if line[0] == '"'
+        and line[-1] == '"'
+        and line.count('"') == 2 * line.count('","') + 2
+        and not line.startswith('","')
+        and not line.endswith('","')
+        else next(csv.reader([line]))
+        for line in text.splitlines()
+        if line
+    )
+
+
+def read_rows(chunks: Iterable[bytes], expected_md5: str) -> Iterator[list[str]]:
     """The rows of one data file, one by one (see read_blocks)."""
-    return itertools.chain.from_iterable(read_blocks(chunks, expected_md5, columns))
+    return itertools.chain.from_iterable(read_blocks(chunks, expected_md5))
 
 
 def decode_key(raw: str) -> str:

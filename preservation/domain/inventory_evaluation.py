@@ -15,6 +15,7 @@ examples. Versions under retention carry their own date and are tallied one by o
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
@@ -32,7 +33,6 @@ from preservation.domain.destruction import (
 from preservation.domain.inventory import InventoryManifest
 from preservation.domain.inventory_outcomes import (
     Outcome,
-    Retained,
     Shared,
     clock_day,
     fold_outcomes,
@@ -44,6 +44,8 @@ from preservation.domain.scope import DateRange
 
 # Stands for "not among any rule's newest noncurrent versions".
 _FAR_RANK = 1 << 30
+# Sorts after any inventory timestamp that starts with the same day.
+_ABOVE = chr(0x10FFFF)
 # Decoded key folders kept at once (bounds memory when every key has a folder of its own).
 _FOLDER_CACHE = 50_000
 
@@ -77,6 +79,8 @@ class InventoryEvaluator:
         self._prefix = prefix
         # Whole UTC days as ISO strings compare as the days do.
         self._days = [((r.start or dt.date.min).isoformat(), (r.end or dt.date.max).isoformat()) for r in scope]
+        # A timestamp is compared whole: it sorts after its day and before any text above it.
+        self._stamp_bounds = [(low, high + _ABOVE) for low, high in self._days or [("~", "")]]
         self._now = now
         self._rules = rules
         self._versioning = versioning
@@ -86,14 +90,17 @@ class InventoryEvaluator:
         )
         self._tagged = frozenset(i for i, r in enumerate(rules or ()) if r.tags)
         self._rank_cap = max((r.newer_noncurrent_versions or 0 for r in rules or ()), default=0) + 1
-        self._prefix_span = max((len(r.prefix) for r in rules or ()), default=0)
+        # A rule's match depends on a key under the prefix only when its own prefix goes further.
+        key_matters = any(r.prefix.startswith(prefix) and len(r.prefix) > len(prefix) for r in rules or ())
+        self._prefix_span = max((len(r.prefix) for r in rules or ()), default=0) if key_matters else 0
         self._matching_cache: dict[str, tuple[int, ...]] = {}
         self._folders: dict[str, str] = {}
         self._lifecycle_cache: dict[tuple[Any, ...], LifecycleDate] = {}
         self._outcomes: dict[tuple[Any, ...], Outcome] = {}
         # (key head, day written, written at midnight, null version) -> what such versions share.
         self._fast: dict[tuple[Any, ...], Shared] = {}
-        self._retained: dict[tuple[Any, ...], Retained] = {}
+        # The same, by the hour a current version was written ("2026-11-01T10"), where nothing else counts.
+        self._by_hour: dict[str, Shared] = {}
         # Inventory timestamps have millisecond text; these make "retain > now" and "< duty end" text tests.
         self._now_text = stamp_floor(now)
         self._duty_text = "~" if duty_ends_at is None else stamp_ceil(duty_ends_at)
@@ -107,52 +114,140 @@ class InventoryEvaluator:
             | ({prefix} if "%" not in prefix and "+" not in prefix else set())
         )
         self._version_judge_bound = self._version_judge()
+        self._fresh_judge_bound = self._fresh_judge()
 
     # Streaming ------------------------------------------------------------------------------------------
 
     def feed(self, rows: Iterable[list[str]]) -> None:
         """Judge rows, grouping consecutive rows of the same key (a key is judged when the next one starts)."""
-        key_column, latest, marker, modified = self._key, self._latest, self._marker, self._modified
-        judge, judge_group = self._version_judge_bound, self._group
-        # A held version written once is only counted: tested here, without a call per row.
-        hold = self._hold if self._hold is not None and not self._lock_off else -1
+        key_column, latest, marker, modified_column = self._key, self._latest, self._marker, self._modified
+        fresh, judge_group = self._fresh_judge_bound, self._group
+        # A held version written once is only counted: tested here, without a call per row. Without a
+        # hold to read, IsLatest stands in: it is "true" where this is read, never "ON".
+        hold = self._hold if self._hold is not None and not self._lock_off else latest
         raw_prefixes, prefix, decode = self._raw_prefixes, self._prefix, self._decode
-        ((low, high), *more_days) = self._days or [("~", "")]
+        ((low, high), *more_days) = self._stamp_bounds
         in_days = self._in_days
         held = 0
+        stream = iter(rows)
+        first = next(stream, None)
+        if first is None:
+            return
+        current = first[key_column]
         group: list[list[str]] | None = None
-        first: list[str] | None = None
-        current = ""
-        count = 0
-        for count, row in enumerate(rows, 1):  # noqa: B007  (count is read after the loop)
+        count = 1
+        for count, row in enumerate(stream, 2):  # noqa: B007  (count is read after the loop)
             raw_key = row[key_column]
             if raw_key == current:
                 if group is None:
-                    group = [first] if first is not None else []
+                    group = [first]
                 group.append(row)
                 continue
             if group is not None:
                 judge_group(group)
                 group = None
-            elif first is not None:
-                if first[latest] != "true" or first[marker] == "true":
-                    judge_group([first])
-                elif hold >= 0 and first[hold] == "ON":
-                    day = first[modified][:10]
-                    if (low <= day <= high or (more_days and in_days(day))) and (
-                        current.startswith(raw_prefixes) or decode(current).startswith(prefix)
-                    ):
-                        held += 1
-                else:
-                    judge(first, current, None, 0, False)  # the common case: a key written once
+            elif first[latest] != "true" or first[marker] == "true":
+                judge_group([first])
+            else:
+                # The common case: a key written once. Out of scope or held, it is settled here.
+                modified = first[modified_column]
+                if low <= modified <= high or (more_days and in_days(modified[:10])):
+                    if first[hold] == "ON":
+                        if current.startswith(raw_prefixes) or decode(current).startswith(prefix):
+                            held += 1
+                    else:
+                        fresh(first, current, modified)
             first = row
             current = raw_key
-        if group is not None:
-            judge_group(group)
-        elif first is not None:
-            judge_group([first])
+        judge_group(group if group is not None else [first])
         self._tallies.in_scope += held
         self.rows += count
+
+    def _fresh_judge(self) -> Callable[[list[str], str, str], None]:  # noqa: PLR0915  (one flat hot path)
+        """The judge of an unheld version written once and in scope, the settings bound as locals.
+
+        Its outcome depends only on the hour it was written when rules match whatever the key under the
+        prefix, versioning is not suspended and the report has the lock columns: the shared part is then
+        looked up by that hour, filled by the general judge the first time. Anything else goes there.
+        """
+        judge, slow = self._version_judge_bound, self._judge
+        if not (
+            self._rules is not None
+            and not self._sizes_matter
+            and self._prefix_span == 0
+            and self._versioning != "Suspended"
+            and not self._lock_off
+            and self._retain is not None
+            and self._mode is not None
+        ):
+
+            def general(row: list[str], raw_key: str, modified: str) -> None:
+                judge(row, raw_key, None, 0, False)
+
+            return general
+        version_column, retain_column, mode_column = self._version, self._retain, self._mode
+        prefix, decode, folders, by_hour = self._prefix, self._decode, self._folders, self._by_hour
+        now_text, duty_text = self._now_text, self._duty_text
+
+        def fresh(row: list[str], raw_key: str, modified: str) -> None:  # noqa: PLR0912  (flat: calls cost time)
+            if "%" in raw_key or "+" in raw_key:
+                # self._decode, inlined for its common case: a folder seen before, a name without escapes.
+                folder, slash, name = raw_key.rpartition("%2F")
+                decoded_folder = folders.get(folder) if slash else None
+                if decoded_folder is None or "%" in name or "+" in name:
+                    key = decode(raw_key)
+                else:
+                    key = decoded_folder + "/" + name
+            else:
+                key = raw_key
+            if not key.startswith(prefix):
+                return
+            # Only "...Z" stamps of 24 characters are read as text; the hour names the UTC day, not midnight.
+            shared = by_hour.get(modified[:13]) if modified[23:] == "Z" else None
+            if shared is None:
+                judge(row, raw_key, None, 0, False)
+                return
+            retain_text = row[retain_column]
+            if retain_text > now_text:
+                if retain_text[23:] != "Z":
+                    slow(row, None, 0, False)
+                    return
+                # Under retention: destroyed at the later of its lifecycle date and its retain-until date.
+                lifecycle_text = shared.lifecycle_text
+                destroy_text = retain_text if retain_text > lifecycle_text else lifecycle_text
+                retained_key = (
+                    row[mode_column] == "COMPLIANCE",
+                    shared.has_rule and destroy_text < duty_text,
+                    retain_text < duty_text,
+                )
+                retained = shared.retained.get(retained_key)
+                if retained is None:
+                    retained = shared.retained_for(*retained_key)
+                retained.count += 1
+                if retain_text < retained.min_retain:  # noqa: PLR1730  (cheaper than min() per row)
+                    retained.min_retain = retain_text
+                kept = retained.samples
+                if len(kept) < MAX_EXAMPLES:
+                    kept.append((destroy_text, key, row[version_column], modified, retain_text))
+                    if len(kept) == MAX_EXAMPLES:
+                        kept.sort()
+                elif destroy_text <= kept[-1][0] and (destroy_text, key, row[version_column]) < kept[-1][:3]:
+                    kept[-1] = (destroy_text, key, row[version_column], modified, retain_text)
+                    kept.sort()
+                return
+            # Outcome.take, inlined: this runs for most unheld rows of a large report.
+            outcome = shared.unretained
+            outcome.count += 1
+            samples = outcome.samples
+            if len(samples) < MAX_EXAMPLES:
+                samples.append((key, row[version_column], modified))
+                if len(samples) == MAX_EXAMPLES:
+                    samples.sort()
+            elif key <= samples[-1][0] and (key, row[version_column]) < samples[-1][:2]:
+                samples[-1] = (key, row[version_column], modified)
+                samples.sort()
+
+        return fresh
 
     def _version_judge(self) -> Callable[[list[str], str, str | None, int, bool], bool]:  # noqa: PLR0915
         """The judge of one version, with the evaluator's settings bound as locals (one flat hot path).
@@ -168,19 +263,39 @@ class InventoryEvaluator:
         retain_column = self._retain if self._retain is not None and not self._lock_off else None
         prefix, span, rank_cap = self._prefix, self._prefix_span, self._rank_cap
         raw_prefixes = self._raw_prefixes
-        ((low, high), *more_days) = self._days or [("~", "")]
+        ((low, high), *more_days) = self._stamp_bounds
         tallies, fast, shared_by = self._tallies, self._fast, self._shared_by
         simple = not self._sizes_matter and self._rules is not None
         now_text, duty_text, slow = self._now_text, self._duty_text, self._judge
         in_scope, decode = self._in_days, self._decode
-        mode_column, retained_by_key, folders = self._mode, self._retained, self._folders
+        mode_column, folders, by_hour = self._mode, self._folders, self._by_hour
+        # Hour caches stand in for the full look-up when rules match whatever the key under the prefix and
+        # a null version is not special: current versions by the hour written, noncurrent ones by their
+        # rank (capped) and hiddenness, then the hour they became noncurrent.
+        by_hour_open = simple and span == 0 and self._versioning != "Suspended"
+        by_rank: list[dict[str, Shared]] = [{} for _ in range(2 * rank_cap + 2)]
+
+        def shared_of(  # noqa: PLR0917  (the judge's arguments, passed on)
+            row: list[str], key: str, modified: str, successor: str | None, rank: int, hidden: bool
+        ) -> Shared:
+            clock = modified if successor is None else successor
+            fast_key = (
+                key[:span],
+                clock[:10],
+                clock[11:23] == "00:00:00.000",
+                row[version_column] == "null" if successor is None else -1 - min(rank, rank_cap),
+                hidden,
+            )
+            shared = fast.get(fast_key)
+            if shared is None:
+                shared = fast[fast_key] = shared_by(row, key, modified, successor, rank, hidden)
+            return shared
 
         def judge(  # noqa: PLR0911, PLR0912, PLR0915  (flat: every call costs time here)
             row: list[str], raw_key: str, successor: str | None, rank: int, hidden: bool
         ) -> bool:
             modified = row[modified_column]
-            day = modified[:10]
-            if not (low <= day <= high or (more_days and in_scope(day))):
+            if not (low <= modified <= high or (more_days and in_scope(modified[:10]))):
                 return False
             if hold_column is not None and row[hold_column] == "ON":
                 if not (raw_key.startswith(raw_prefixes) or decode(raw_key).startswith(prefix)):
@@ -202,19 +317,20 @@ class InventoryEvaluator:
             if not key.startswith(prefix):
                 return False
             clock = modified if successor is None else successor
-            if not simple or len(modified) != 24 or modified[-1] != "Z" or len(clock) != 24 or clock[-1] != "Z":
+            # Only "...Z" stamps of 24 characters are read as text.
+            if modified[23:] != "Z" or clock[23:] != "Z" or not simple:
                 return slow(row, successor, rank, hidden)
             version_id = row[version_column]
-            fast_key = (
-                key[:span],
-                clock[:10],
-                clock[11:23] == "00:00:00.000",
-                version_id == "null" if successor is None else -1 - min(rank, rank_cap),
-                hidden,
-            )
-            shared = fast.get(fast_key)
-            if shared is None:
-                shared = fast[fast_key] = shared_by(row, key, modified, successor, rank, hidden)
+            if by_hour_open:
+                # Where nothing else counts, the hour the clock starts names the day and rules out midnight.
+                hours = by_hour if successor is None else by_rank[(rank if rank < rank_cap else rank_cap) * 2 + hidden]
+                shared = hours.get(clock[:13])
+                if shared is None:
+                    shared = shared_of(row, key, modified, successor, rank, hidden)
+                    if clock[11:13] != "00":
+                        hours[clock[:13]] = shared
+            else:
+                shared = shared_of(row, key, modified, successor, rank, hidden)
             retain_text = row[retain_column] if retain_column is not None else ""
             if retain_text > now_text:
                 if len(retain_text) != 24 or retain_text[-1] != "Z" or shared.lifecycle is None:
@@ -223,15 +339,11 @@ class InventoryEvaluator:
                 compliance = mode_column is not None and row[mode_column] == "COMPLIANCE"
                 lifecycle_text = shared.lifecycle_text
                 destroy_text = retain_text if retain_text > lifecycle_text else lifecycle_text
-                risky = shared.lifecycle.rule_id is not None and destroy_text < duty_text
+                risky = shared.has_rule and destroy_text < duty_text
                 ending = retain_text < duty_text
-                retained_key = (fast_key, compliance, risky, ending)
-                retained = retained_by_key.get(retained_key)
+                retained = shared.retained.get((compliance, risky, ending))
                 if retained is None:
-                    protection = "compliance" if compliance else "governance"
-                    retained = retained_by_key[retained_key] = Retained(
-                        protection, shared.lifecycle, shared.assumed, ending, hidden
-                    )
+                    retained = shared.retained_for(compliance, risky, ending)
                 retained.count += 1
                 if retain_text < retained.min_retain:  # noqa: PLR1730  (cheaper than min() per row)
                     retained.min_retain = retain_text
@@ -284,7 +396,7 @@ class InventoryEvaluator:
         """What unheld versions like this one share: their lifecycle date and unretained outcome."""
         lifecycle, assumed = self._lifecycle(row, key, modified, successor, rank)
         text = "~" if lifecycle is None or lifecycle.at >= FOREVER else stamp_ceil(lifecycle.at)
-        return Shared(lifecycle, text, assumed, self._outcome_of(lifecycle, assumed, hidden))
+        return Shared(lifecycle, text, assumed, self._outcome_of(lifecycle, assumed, hidden), hidden)
 
     def _outcome_of(self, lifecycle: LifecycleDate | None, assumed: bool, hidden: bool) -> Outcome:
         """The shared outcome of unretained, unheld versions with this lifecycle date."""
@@ -311,7 +423,14 @@ class InventoryEvaluator:
         """All rows of one key (or of the part of it a data file holds): each version with its successor."""
         latest, marker, modified = self._latest, self._marker, self._modified
         judge, raw_key = self._version_judge_bound, rows[0][self._key]
-        entries = sorted(rows, key=lambda r: (r[modified], r[latest] == "true"), reverse=True)
+        entries = rows
+        for newer, older in itertools.pairwise(rows):
+            if newer[modified] < older[modified] or (
+                newer[modified] == older[modified] and newer[latest] != "true" and older[latest] == "true"
+            ):
+                # Not newest first (the order S3 writes): sorted, stably, as if it had been.
+                entries = sorted(rows, key=lambda r: (r[modified], r[latest] == "true"), reverse=True)
+                break
         complete = entries[0][latest] == "true"
         hidden = complete and entries[0][marker] == "true"
         rank = 0
@@ -457,8 +576,9 @@ class InventoryEvaluator:
 
     def finish(self) -> VersionTallies:
         """Fold the counted outcomes into the tallies and return them."""
-        fold_outcomes(self._tallies, self._outcomes.values(), self._retained.values())
+        retained = [kept for shared in self._fast.values() for kept in shared.retained.values()]
+        fold_outcomes(self._tallies, self._outcomes.values(), retained)
         self._outcomes.clear()
         self._fast.clear()
-        self._retained.clear()
+        self._by_hour.clear()
         return self._tallies

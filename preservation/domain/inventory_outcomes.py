@@ -67,6 +67,22 @@ class Shared:
     lifecycle_text: str
     assumed: bool
     unretained: Outcome
+    hidden: bool = False
+    # (compliance, destroyed before the duty ends, retention ends before it) -> such versions under retention.
+    retained: dict[tuple[bool, bool, bool], Retained] = field(default_factory=dict)
+    has_rule: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.has_rule = self.lifecycle is not None and self.lifecycle.rule_id is not None
+
+    def retained_for(self, compliance: bool, risky: bool, ending: bool) -> Retained:
+        """The versions under retention that share this and the key's parts, created on first use."""
+        if self.lifecycle is None:
+            raise ValueError("versions under retention need a lifecycle date")
+        retained = self.retained[compliance, risky, ending] = Retained(
+            "compliance" if compliance else "governance", self.lifecycle, self.assumed, ending, self.hidden
+        )
+        return retained
 
 
 def fold_outcomes(tallies: VersionTallies, outcomes: Iterable[Outcome], retained_outcomes: Iterable[Retained]) -> None:
