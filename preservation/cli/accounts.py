@@ -7,8 +7,8 @@ import sys
 
 import click
 
-from preservation.cli.common import command_unit
-from preservation.domain import passwords
+from preservation import migrate
+from preservation.cli.common import command_unit, load_settings
 from preservation.domain.errors import FieldError
 from preservation.domain.vocabulary import USER_ROLES
 from preservation.services import accounts, users
@@ -35,7 +35,7 @@ def _prompt_password(email: str, display_name: str | None) -> str:
             f"Password for {email}", hide_input=True, confirmation_prompt=True, err=True, type=str
         )
         try:
-            passwords.check_password(password, (email, display_name or ""))
+            accounts.check_new_password(password, (email, display_name or ""))
         except FieldError as error:
             click.echo(f"refused: {error.message}", err=True)
             continue
@@ -72,8 +72,12 @@ def users_group() -> None:
 @click.option("--password-stdin", "from_stdin", is_flag=True, help="Read the password from the first line of stdin.")
 @click.option("--no-password", is_flag=True, help="No password: the user signs in with API tokens only.")
 def users_add(email: str, role: str, display_name: str | None, from_stdin: bool, no_password: bool) -> None:
-    """Add a user with a role; asks for a password on a terminal."""
+    """Add a user with a role (upgrading the database first, as on a fresh install); asks for a password."""
     password = _choose_password(email, display_name, from_stdin=from_stdin, no_password=no_password)
+    # The first admin is created before anything else runs, so bring the schema up to date (a no-op at head).
+    settings = load_settings()
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(settings.database_url)
     with command_unit() as unit:
         user = users.create_user(unit, email, role, display_name)
         if password is not None:

@@ -7,8 +7,10 @@ from contextlib import contextmanager
 
 import click
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from config.settings import Settings, SettingsError
+from preservation import migrate
 from preservation.db import make_engine, make_session_factory
 from preservation.domain.errors import DomainError
 from preservation.services.unit import Unit
@@ -41,6 +43,11 @@ def command_unit(actor: str = CLI_ACTOR) -> Iterator[Unit]:
     except DomainError as error:
         session.rollback()
         raise click.ClickException(error.message) from None
+    except (OperationalError, ProgrammingError):
+        session.rollback()
+        if migrate.current_revision(engine) is None:
+            raise click.ClickException("the database has no tables yet: run `preservation db upgrade` first") from None
+        raise
     finally:
         session.close()
         engine.dispose()

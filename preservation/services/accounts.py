@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
+from zxcvbn import zxcvbn
 
 from preservation.domain import passwords
 from preservation.domain.errors import Conflict, FieldError, NotFound
@@ -21,6 +22,8 @@ from preservation.services.unit import Unit
 
 # argon2-cffi's defaults are RFC 9106's second recommended option: Argon2id, t=3, m=64 MiB, p=4.
 _hasher = PasswordHasher()
+# zxcvbn's score 3 and up: about 10^8 guesses or more, so out of reach of an online attack and slow offline.
+MIN_STRENGTH = 3
 # Recording every request would make each page view a write; a minute is fine for idle timeouts of minutes.
 _TOUCH_INTERVAL = dt.timedelta(minutes=1)
 
@@ -46,6 +49,14 @@ def _dummy_hash() -> str:
     return _hasher.hash(secrets.token_urlsafe(24))
 
 
+def check_new_password(password: str, personal_words: tuple[str, ...]) -> None:
+    """Refuse a password the shipped rules refuse, or one zxcvbn guesses in fewer than about 10^8 tries."""
+    passwords.check_password(password, personal_words)
+    estimate = zxcvbn(password, user_inputs=[word for word in personal_words if word], max_length=passwords.MAX_LENGTH)
+    if estimate["score"] < MIN_STRENGTH:
+        raise FieldError("password", "is too easy to guess (common words, names, dates or keyboard runs); add words")
+
+
 def hash_password(password: str) -> str:
     """The Argon2id hash of a password."""
     return _hasher.hash(password)
@@ -67,7 +78,7 @@ def verify_password(user: User | None, password: str) -> bool:
 
 def set_password(unit: Unit, user: User, password: str, *, keep_session_id: int | None = None) -> int:
     """Give the user a new password and end their other sessions; returns how many were ended."""
-    passwords.check_password(password, (user.email, user.display_name or ""))
+    check_new_password(password, (user.email, user.display_name or ""))
     user.password_hash = hash_password(password)
     ended = _end_sessions(unit, user, except_id=keep_session_id)
     audit.record(

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
+from config.settings import Settings
+from preservation.app import create_app
 from preservation.cli import main
 from tests.accounts.support import PASSWORD, audit_actions, load_user, sign_in
+from tests.conftest import POSTGRES_URL
 
 pytestmark = pytest.mark.usefixtures("cli_env")
 
@@ -130,3 +139,52 @@ def test_reset_mfa(database_url: str) -> None:
     assert result.exit_code == 0, result.output
     assert not load_user(database_url, "lost-phone@example.org").has_mfa
     assert CliRunner().invoke(main, ["users", "reset-mfa", "lost-phone@example.org"]).exit_code == 1
+
+
+@pytest.fixture
+def empty_database_url(db_kind: str, tmp_path: Path) -> Iterator[str]:
+    """A database with no tables at all, as on a fresh install."""
+    if db_kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    admin_url = make_url(POSTGRES_URL)
+    name = f"preservation_fresh_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_the_first_admin_is_added_to_a_database_never_migrated_and_can_sign_in(
+    monkeypatch: pytest.MonkeyPatch, empty_database_url: str, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PRESERVATION_DATABASE_URL", empty_database_url)
+    result = CliRunner().invoke(
+        main, ["users", "add", "first@example.org", "--role", "admin", "--password-stdin"], input=PASSWORD + "\n"
+    )
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "added with a password" in result.stderr
+
+    app = create_app(Settings(database_url=empty_database_url, secret_key="s", instance_path=tmp_path / "fresh"))
+    try:
+        response = sign_in(app.test_client(), "first@example.org", PASSWORD)
+    finally:
+        app.extensions["preservation"].engine.dispose()
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/account/mfa"  # an admin sets up the second factor next
+    assert audit_actions(empty_database_url) == ["user.created", "user.password_set", "user.signed_in"]
+
+
+def test_other_commands_on_a_database_never_migrated_say_what_to_run(
+    monkeypatch: pytest.MonkeyPatch, empty_database_url: str
+) -> None:
+    monkeypatch.setenv("PRESERVATION_DATABASE_URL", empty_database_url)
+    for command in (["tokens", "list"], ["users", "list"], ["tokens", "issue", "x@example.org"]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 1, (command, result.output, result.exception)
+        assert "run `preservation db upgrade` first" in result.stderr, command

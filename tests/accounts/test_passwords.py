@@ -1,11 +1,13 @@
-"""The password rules: long enough, not common, not built from the person's own name or email."""
+"""The password rules: long enough, not common, not built from the person's own name or email, not easy to guess."""
 
 from __future__ import annotations
 
 import pytest
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from preservation.domain.errors import FieldError
 from preservation.domain.passwords import MAX_LENGTH, MIN_LENGTH, check_password
+from preservation.services import accounts
 
 
 @pytest.mark.parametrize(
@@ -61,3 +63,70 @@ def test_passwords_are_stored_as_argon2id_with_the_library_defaults() -> None:
     stored = accounts.hash_password("river otter lantern 42")
     assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     assert "river" not in stored
+
+
+# zxcvbn's estimate beside the shipped list ----------------------------------------------------------
+
+# The ranked list zxcvbn ships (most common first), and how long a password must be here.
+_ZXCVBN_PASSWORDS: list[str] = FREQUENCY_LISTS["passwords"]
+_TOP = 3000
+
+
+def _fit_the_length_rule(common: str) -> str:
+    """What people do to a common password a 12-character minimum refuses: count on with digits until it fits."""
+    digits = "1234567890" * 2
+    return common if len(common) >= MIN_LENGTH else common + digits[: MIN_LENGTH - len(common)]
+
+
+def test_the_top_3000_passwords_made_to_fit_the_length_rule_are_all_refused() -> None:
+    candidates = {_fit_the_length_rule(common) for common in _ZXCVBN_PASSWORDS[:_TOP]}
+    assert len(_ZXCVBN_PASSWORDS) >= 30_000
+    assert len(candidates) >= _TOP - 5  # a few of the top entries differ only in their digits
+    assert all(len(candidate) >= MIN_LENGTH for candidate in candidates)
+    accepted = []
+    for candidate in sorted(candidates):
+        try:
+            accounts.check_new_password(candidate, ())
+        except FieldError:
+            continue
+        accepted.append(candidate)
+    assert accepted == []
+
+
+def test_every_listed_password_that_meets_the_length_rule_is_refused() -> None:
+    long_enough = [common for common in _ZXCVBN_PASSWORDS if MIN_LENGTH <= len(common) <= MAX_LENGTH]
+    assert len(long_enough) >= 200
+    for common in long_enough:
+        with pytest.raises(FieldError):
+            accounts.check_new_password(common, ())
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "iloveyoubaby1",  # words and names the shipped list does not hold
+        "michaeljordan23",
+        "qazwsxedcrfvtgb",  # a keyboard walk
+        "dragonmaster99",
+        "harrypotter2020",
+        "manchesterunited1",
+    ],
+)
+def test_zxcvbn_refuses_what_the_shipped_list_lets_through(password: str) -> None:
+    check_password(password, ())  # the shipped list alone lets it through
+    with pytest.raises(FieldError) as refused:
+        accounts.check_new_password(password, ())
+    assert "too easy to guess" in refused.value.message
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "river otter lantern 42",
+        "copper kettle marsh violin",
+        "Zq8#mT1v!Lp4",
+        "the slow grey heron waits by the weir " * 6,
+    ],
+)
+def test_good_passwords_pass_both_checks(password: str) -> None:
+    accounts.check_new_password(password, ("ann.lee@example.org", "Ann Lee"))

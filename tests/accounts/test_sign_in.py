@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Literal
 
 import pytest
+from argon2 import PasswordHasher
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from config.settings import Settings
 from preservation.app import create_app
 from preservation.models import AuditEvent, UserSession
+from preservation.services import accounts
 from tests.accounts.support import (
     PASSWORD,
     WRONG_CREDENTIALS,
@@ -211,3 +214,48 @@ def test_counters_of_a_past_window_are_forgotten(client: FlaskClient, database_u
     with open_session(database_url) as session:
         keys = set(session.scalars(select(SignInThrottle.key)))
     assert keys == {"account:second@example.org", "address:127.0.0.1"}
+
+
+class _CountingHasher(PasswordHasher):
+    """The test hasher, noting the parameters of every hash it verifies and how many hashes it makes."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=1, memory_cost=1024, parallelism=1)
+        self.verified: list[str] = []
+        self.hashed = 0
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+        text = hash.decode() if isinstance(hash, bytes) else hash
+        self.verified.append(text.rsplit("$", 2)[0])  # "$argon2id$v=19$m=...,t=...,p=...": the work it costs
+        return super().verify(hash, password)
+
+    def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+        self.hashed += 1
+        return super().hash(password, salt=salt)
+
+
+def test_an_unknown_user_costs_the_same_argon2_work_as_a_wrong_password(
+    client: FlaskClient, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted, not timed: every refused sign-in verifies exactly one hash of the same parameters, and hashes none."""
+    hasher = _CountingHasher()
+    monkeypatch.setattr(accounts, "_hasher", hasher)
+    accounts._dummy_hash.cache_clear()
+    make_person(database_url, "known@example.org", "viewer")
+    make_person(database_url, "tokens-only@example.org", "viewer", password=None)
+    sign_in(client, "warm-up@example.org", "not the password at all")  # the dummy hash is made once, then kept
+
+    work = {}
+    for email, password in [
+        ("known@example.org", "not the password at all"),
+        ("nobody@example.org", "not the password at all"),
+        ("tokens-only@example.org", PASSWORD),
+    ]:
+        hasher.verified.clear()
+        hasher.hashed = 0
+        assert sign_in(client, email, password).status_code == 401
+        work[email] = (hasher.verified.copy(), hasher.hashed)
+    known = work["known@example.org"]
+    assert known == (["$argon2id$v=19$m=1024,t=1,p=1"], 0)
+    assert work["nobody@example.org"] == known
+    assert work["tokens-only@example.org"] == known

@@ -17,7 +17,15 @@ from preservation.models import (
     SchedulerHeartbeat,
     SchedulerLease,
 )
-from preservation.services import custodian_notices, custodians, matters, orders, sources, status_history
+from preservation.services import (
+    custodian_notices,
+    custodians,
+    matters,
+    notice_templates,
+    orders,
+    sources,
+    status_history,
+)
 from preservation.services.notice_mail import NoticePolicy
 from preservation.services.unit import Unit, system_clock
 from tests.accounts.support import open_session
@@ -170,3 +178,78 @@ def grow_matter(database_url: str, ids: dict[str, int], copies: int) -> None:
             session.add(check)
         custodian_notices.issue_notices(unit, ids["order"], NoticePolicy(secret="pages"), custodian_ids=newcomers)
         session.commit()
+
+
+def populate_hostile(database_url: str) -> dict[str, int]:
+    """One of everything with HOSTILE in every free-text field a person (or a bucket's object keys) can fill."""
+    now = system_clock()
+    with open_session(database_url) as session:
+        unit = Unit(session=session, actor="user:setup@example.com")
+        typed = {"court": HOSTILE, "judge": HOSTILE, "trigger_description": HOSTILE, "trigger_decided_by": HOSTILE}
+        matter = matters.create_matter(unit, {"caption": HOSTILE, "description": HOSTILE, **typed})
+        order = orders.create_order(
+            unit,
+            matter.id,
+            {"kind": "court_order", "title": HOSTILE, "scope": HOSTILE, "issued_by": HOSTILE, "docket_entry": HOSTILE},
+        )
+        obligation = orders.create_obligation(unit, order.id, {"description": HOSTILE})
+        source = sources.create_data_source(
+            unit, {"name": HOSTILE, "kind": "s3", "location": "s3://hostile-bucket/logs/", "description": HOSTILE}
+        )
+        manual = sources.create_data_source(unit, {"name": HOSTILE, "kind": "manual", "location": HOSTILE})
+        for linked in (source, manual):
+            orders.link_data_source(unit, obligation.id, linked.id)
+        person = custodians.create_custodian(
+            unit, {"name": HOSTILE, "email": "hostile@example.com", "title": HOSTILE, "department": HOSTILE}
+        )
+        custodians.place_custodian_hold(unit, order.id, person.id)
+        template = notice_templates.save_template(unit, HOSTILE, "hold", f"Hold: {HOSTILE}", f"Keep it. {HOSTILE}")
+        custodian_notices.issue_notices(unit, order.id, NoticePolicy(secret="pages"), template_id=template.id)
+        check = RetentionCheck(
+            data_source_id=source.id,
+            kind="s3",
+            actor="scheduler",
+            started_at=now,
+            finished_at=now,
+            status="at_risk",
+            earliest_destruction_at=now + dt.timedelta(days=3),
+            summary={"note": HOSTILE},
+        )
+        # Object keys come from the bucket, which anyone with write access to it names.
+        check.findings = [
+            CheckFinding(
+                code="lifecycle_expiration",
+                severity="critical",
+                message=HOSTILE,
+                count=1,
+                examples=[f"logs/{HOSTILE}"],
+                details={"rule": HOSTILE},
+            )
+        ]
+        session.add(check)
+        deadline = Deadline(
+            kind="obligation_due",
+            subject_type="obligation",
+            subject_id=obligation.id,
+            matter_id=matter.id,
+            title=HOSTILE,
+            due_on=(now + dt.timedelta(days=5)).date(),
+            computation={},
+            status="open",
+            known_since=now,
+        )
+        session.add(deadline)
+        session.flush()
+        session.add(
+            Alert(
+                dedupe_key=f"deadline:{deadline.id}:7d",
+                deadline_id=deadline.id,
+                threshold="7d",
+                days_left=5,
+                due_on=deadline.due_on,
+                subject=HOSTILE,
+                body=HOSTILE,
+            )
+        )
+        session.commit()
+        return {"matter": matter.id, "order": order.id, "obligation": obligation.id, "source": source.id}
