@@ -8,6 +8,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
+from preservation.domain.rules import EARLIEST_DAY, LATEST_DAY
 from preservation.domain.scope import DateRange, union_of_ranges
 from preservation.domain.vocabulary import (
     CUSTODIAN_HOLD_ROLES,
@@ -186,7 +187,7 @@ class ObligationSchema(ma.Schema):
     )
     due_from = ma.fields.Date(
         allow_none=True,
-        validate=validate.Range(min=dt.date(1900, 1, 1), max=dt.date(2199, 12, 31)),
+        validate=validate.Range(min=EARLIEST_DAY, max=LATEST_DAY),
         metadata={"description": "the event the period runs from (its own day is not counted)"},
     )
     due_direction = ma.fields.String(
@@ -219,7 +220,7 @@ class ObligationPatchSchema(ma.Schema):
     )
     due_from = ma.fields.Date(
         allow_none=True,
-        validate=validate.Range(min=dt.date(1900, 1, 1), max=dt.date(2199, 12, 31)),
+        validate=validate.Range(min=EARLIEST_DAY, max=LATEST_DAY),
         metadata={"description": "the event the period runs from (its own day is not counted)"},
     )
     due_direction = ma.fields.String(
