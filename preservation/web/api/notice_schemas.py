@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import marshmallow as ma
+from flask import g
 from marshmallow import validate
 
 from preservation.domain.vocabulary import NOTICE_KINDS
@@ -166,7 +168,17 @@ class StewardNoticeStateSchema(ma.Schema):
     notices = ma.fields.List(ma.fields.Nested(StewardNoticeStatusSchema))
 
 
+def prime_steward_notices(sources: Iterable[DataSource]) -> None:
+    """Work out the steward notice states of the sources a list is about to show, in one go, so that
+    steward_notice_of finds them rather than asking the database once per source."""
+    states = steward_states.steward_notice_states(unit_of_work(), [source.id for source in sources], notice_policy())
+    g.steward_notice_states = states
+
+
 def steward_notice_of(source: DataSource) -> dict[str, Any]:
     """The source's steward notice state, serialised, for the data source representation."""
-    state = steward_states.steward_notice_state(unit_of_work(), source.id, notice_policy())
+    primed: dict[int, dict[str, Any]] = g.get("steward_notice_states", {})
+    state = primed.get(source.id)
+    if state is None:
+        state = steward_states.steward_notice_state(unit_of_work(), source.id, notice_policy())
     return dict(StewardNoticeStateSchema().dump(state))

@@ -8,6 +8,7 @@ from preservation.models import DataSource
 from preservation.services import sources
 from preservation.web import access
 from preservation.web.api.common import api_blueprint, documented_errors, page_body
+from preservation.web.api.notice_schemas import prime_steward_notices
 from preservation.web.api.schemas import (
     DataSourceArgsSchema,
     DataSourcePageSchema,
@@ -35,6 +36,7 @@ def list_data_sources(args: dict[str, Any]) -> dict[str, Any]:
         status=args.get("status"),
         include_retired=args["include_retired"],
     )
+    prime_steward_notices(page.items)
     return page_body(page)
 
 
