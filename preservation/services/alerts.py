@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from preservation.domain import alerting
 from preservation.domain.errors import Conflict, FieldError, NotFound
@@ -237,7 +237,7 @@ def list_alerts(
     search: str = "",
 ) -> Page:
     """Alerts, newest first; `search` looks in the subject and the body."""
-    query = select(Alert).where(IS_DEADLINE_ALERT).order_by(Alert.id.desc())
+    query = select(Alert).where(IS_DEADLINE_ALERT).options(selectinload(Alert.deliveries)).order_by(Alert.id.desc())
     if search:
         pattern = f"%{escape_like(search)}%"
         query = query.where(or_(Alert.subject.ilike(pattern, escape="\\"), Alert.body.ilike(pattern, escape="\\")))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import insert, select
+from sqlalchemy.orm import selectinload
 
 from preservation.domain.backup_evaluation import BackupAssessment, vault_name
 from preservation.domain.destruction import in_scope
@@ -395,7 +396,12 @@ def _iso(moment: dt.datetime | None) -> str | None:
 def list_checks(unit: Unit, source_id: int, page: int, per_page: int) -> Page:
     """A source's checks, newest first."""
     unit.get(DataSource, source_id)
-    query = select(RetentionCheck).where(RetentionCheck.data_source_id == source_id).order_by(RetentionCheck.id.desc())
+    query = (
+        select(RetentionCheck)
+        .where(RetentionCheck.data_source_id == source_id)
+        .options(selectinload(RetentionCheck.findings))
+        .order_by(RetentionCheck.id.desc())
+    )
     return paginate(unit.session, query, page, per_page)
 
 

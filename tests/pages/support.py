@@ -88,7 +88,7 @@ def populate(database_url: str, copies: int, *, caption: str = "Acme v. Widget")
                         severity="critical",
                         message="objects in scope expire",
                         count=3,
-                        examples=["logs/a.txt"],
+                        examples=[{"key": "logs/a.txt", "version_id": "v1"}],
                         details={},
                         earliest_destruction_at=destruction,
                     )
@@ -222,7 +222,7 @@ def populate_hostile(database_url: str) -> dict[str, int]:
                 severity="critical",
                 message=HOSTILE,
                 count=1,
-                examples=[f"logs/{HOSTILE}"],
+                examples=[{"key": f"logs/{HOSTILE}", "version_id": HOSTILE}],
                 details={"rule": HOSTILE},
             )
         ]

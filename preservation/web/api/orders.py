@@ -8,6 +8,7 @@ from preservation.models import Obligation, PreservationOrder
 from preservation.services import custodian_notices, custodians, orders
 from preservation.web import access
 from preservation.web.api.common import api_blueprint, documented_errors, page_body
+from preservation.web.api.notice_schemas import prime_acknowledgements
 from preservation.web.api.scheduling import court_closures
 from preservation.web.api.schemas import (
     CustodianHoldPageSchema,
@@ -130,7 +131,9 @@ def link_data_source(body: dict[str, Any], obligation_id: int) -> Any:
 @documented_errors(blp, 401, 403, 404)
 def list_custodian_holds(args: dict[str, Any], order_id: int) -> dict[str, Any]:
     """The custodians an order holds."""
-    return page_body(custodians.list_custodian_holds(unit_of_work(), order_id, args["page"], args["per_page"]))
+    page = custodians.list_custodian_holds(unit_of_work(), order_id, args["page"], args["per_page"])
+    prime_acknowledgements(page.items)
+    return page_body(page)
 
 
 @blp.route("/orders/<int:order_id>/custodians", methods=["POST"])
