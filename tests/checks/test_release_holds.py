@@ -56,6 +56,31 @@ def _audit(unit: Unit, action: str) -> list[dict[str, Any]]:
     return [json.loads(e.details) for e in events]
 
 
+@pytest.fixture
+def released_vault(live_unit: Unit, bound_source: SourceFactory) -> int:
+    """An AWS Backup source whose vault has a legal hold this service placed, and no active order covering it."""
+    source_id = bound_source(kind="aws_backup", location="poe-vault")
+    live_unit.session.add(
+        StorageHold(
+            data_source_id=source_id,
+            kind="backup",
+            container="poe-vault",
+            legal_hold_id="hold-1",
+            placed_at=dt.datetime.now(dt.UTC),
+            placed_by="user:tester@example.org",
+        )
+    )
+    live_unit.session.commit()
+    _release_order_of(live_unit, source_id)
+    return source_id
+
+
+@pytest.fixture
+def backup_clients(boto_session: boto3.session.Session) -> AwsClients:
+    """Clients on moto whose backup client the tests stub."""
+    return AwsClients(boto_session, max_attempts=3)
+
+
 def test_release_removes_only_the_s3_holds_the_service_placed_once_no_order_covers_the_source(
     s3: Any, inspectors: AwsInspectors, live_unit: Unit, bound_source: SourceFactory
 ) -> None:
@@ -105,27 +130,14 @@ def test_release_removes_only_the_s3_holds_the_service_placed_once_no_order_cove
 
 
 def test_a_backup_legal_hold_is_cancelled_on_release(
-    boto_session: boto3.session.Session, inspectors: AwsInspectors, live_unit: Unit, bound_source: SourceFactory
+    live_unit: Unit, released_vault: int, backup_clients: AwsClients
 ) -> None:
-    source_id = bound_source(kind="aws_backup", location="poe-vault")
-    live_unit.session.add(
-        StorageHold(
-            data_source_id=source_id,
-            kind="backup",
-            container="poe-vault",
-            legal_hold_id="hold-1",
-            placed_at=dt.datetime.now(dt.UTC),
-            placed_by="user:tester@example.org",
-        )
-    )
-    live_unit.session.commit()
-    _release_order_of(live_unit, source_id)
-    clients = AwsClients(boto_session, max_attempts=3)
-    releaser = HoldReleaser(clients)
+    source_id = released_vault
+    releaser = HoldReleaser(backup_clients)
     request = release_holds.prepare_release(live_unit, source_id)
     live_unit.session.commit()
 
-    with Stubber(clients.client("backup")) as stubber:
+    with Stubber(backup_clients.client("backup")) as stubber:
         stubber.add_response(
             "cancel_legal_hold",
             {},
@@ -147,26 +159,12 @@ def test_a_backup_legal_hold_is_cancelled_on_release(
 
 
 def test_a_failed_release_keeps_the_hold_on_record(
-    boto_session: boto3.session.Session, inspectors: AwsInspectors, live_unit: Unit, bound_source: SourceFactory
+    live_unit: Unit, released_vault: int, backup_clients: AwsClients
 ) -> None:
-    source_id = bound_source(kind="aws_backup", location="poe-vault")
-    live_unit.session.add(
-        StorageHold(
-            data_source_id=source_id,
-            kind="backup",
-            container="poe-vault",
-            legal_hold_id="hold-2",
-            placed_at=dt.datetime.now(dt.UTC),
-            placed_by="user:tester@example.org",
-        )
-    )
-    live_unit.session.commit()
-    _release_order_of(live_unit, source_id)
-    clients = AwsClients(boto_session, max_attempts=3)
-    request = release_holds.prepare_release(live_unit, source_id)
-    with Stubber(clients.client("backup")) as stubber:
+    request = release_holds.prepare_release(live_unit, released_vault)
+    with Stubber(backup_clients.client("backup")) as stubber:
         stubber.add_client_error("cancel_legal_hold", "AccessDeniedException", "denied", 403)
-        results = release_holds.carry_out(request, HoldReleaser(clients))
+        results = release_holds.carry_out(request, HoldReleaser(backup_clients))
     summary = release_holds.record_release_finished(live_unit, request, results)
     live_unit.session.commit()
 
