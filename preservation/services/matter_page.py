@@ -60,21 +60,27 @@ def matter_page(  # noqa: PLR0917  (one filter per list on the page)
     )
 
 
-def _searched(query: Select[Any], text: str, *columns: Any) -> Select[Any]:
-    if not text:
-        return query
-    pattern = f"%{escape_like(text)}%"
-    return query.where(or_(*(column.ilike(pattern, escape="\\") for column in columns)))
+def _filtered(query: Select[Any], wanted: ListFilter, status: Any, *searched: Any) -> Select[Any]:
+    """The query narrowed to the status wanted and to rows with the text searched for in any `searched` column."""
+    if wanted.search and searched:
+        pattern = f"%{escape_like(wanted.search)}%"
+        query = query.where(or_(*(column.ilike(pattern, escape="\\") for column in searched)))
+    if wanted.status:
+        query = query.where(status == wanted.status)
+    return query
 
 
 def _orders(unit: Unit, matter_id: int, wanted: ListFilter, per_page: int) -> Page:
     """The matter's orders, oldest first, searched by title, docket entry or issuer, filtered by status."""
     query = select(PreservationOrder).where(PreservationOrder.matter_id == matter_id).order_by(PreservationOrder.id)
-    query = _searched(
-        query, wanted.search, PreservationOrder.title, PreservationOrder.docket_entry, PreservationOrder.issued_by
+    query = _filtered(
+        query,
+        wanted,
+        PreservationOrder.status,
+        PreservationOrder.title,
+        PreservationOrder.docket_entry,
+        PreservationOrder.issued_by,
     )
-    if wanted.status:
-        query = query.where(PreservationOrder.status == wanted.status)
     return paginate(unit.session, query, wanted.page, per_page)
 
 
@@ -87,9 +93,7 @@ def _obligations(unit: Unit, matter_id: int, wanted: ListFilter, per_page: int) 
         .options(contains_eager(Obligation.order), selectinload(Obligation.data_sources))
         .order_by(Obligation.order_id, Obligation.id)
     )
-    query = _searched(query, wanted.search, Obligation.description, PreservationOrder.title)
-    if wanted.status:
-        query = query.where(Obligation.status == wanted.status)
+    query = _filtered(query, wanted, Obligation.status, Obligation.description, PreservationOrder.title)
     return paginate(unit.session, query, wanted.page, per_page)
 
 
@@ -103,17 +107,14 @@ def _holds(unit: Unit, matter_id: int, wanted: ListFilter, per_page: int) -> Pag
         .options(contains_eager(CustodianHold.custodian), contains_eager(CustodianHold.order))
         .order_by(CustodianHold.order_id, CustodianHold.id)
     )
-    query = _searched(query, wanted.search, Custodian.name, Custodian.email)
-    if wanted.status:
-        query = query.where(CustodianHold.status == wanted.status)
+    query = _filtered(query, wanted, CustodianHold.status, Custodian.name, Custodian.email)
     return paginate(unit.session, query, wanted.page, per_page)
 
 
 def _timeline(unit: Unit, matter_id: int, wanted: ListFilter) -> Page:
     """The matter's audit events, newest first, filtered by action; one extra row says whether older ones exist."""
     query = select(AuditEvent).where(AuditEvent.matter_id == matter_id).order_by(AuditEvent.matter_seq.desc())
-    if wanted.status:
-        query = query.where(AuditEvent.action == wanted.status)
+    query = _filtered(query, wanted, AuditEvent.action)
     rows = list(unit.session.scalars(query.limit(TIMELINE_ROWS + 1).offset((wanted.page - 1) * TIMELINE_ROWS)))
     total = (wanted.page - 1) * TIMELINE_ROWS + len(rows)
     return Page(items=rows[:TIMELINE_ROWS], total=total, page=wanted.page, per_page=TIMELINE_ROWS)
