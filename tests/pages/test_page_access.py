@@ -221,6 +221,7 @@ def test_every_role_gets_exactly_the_pages_its_rule_allows(
         else:
             expected = OTHER_ANSWERS.get(rule.endpoint, 200)
         assert response.status_code == expected, (role, rule.rule, response.status_code)
+        assert response.mimetype == "text/html", (role, rule.rule, response.mimetype)
 
 
 @pytest.mark.parametrize("role", USER_ROLES)
