@@ -9,13 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
-from jobs import notices
+from jobs import notices, units
 from jobs.context import JobContext
+from jobs.units import PartialFailure
 from preservation.domain.alerting import DeliveryFailed
 from preservation.domain.errors import DomainError
 from preservation.services import alerts, check_schedule, checks, deadlines, job_runs, outbox, status_history
@@ -29,14 +29,6 @@ log = logging.getLogger(__name__)
 # redone one row per transaction, so a bad row is still left out alone, and a kill costs at most one
 # batch, which the next sweep writes again.
 DEADLINE_BATCH = 100
-
-
-class PartialFailure(Exception):
-    """Some units of a run failed; the others were done. The run is recorded failed, with its counts."""
-
-    def __init__(self, message: str, details: dict[str, Any]) -> None:
-        super().__init__(message)
-        self.details = details
 
 
 def retention_checks(ctx: JobContext) -> dict[str, Any]:
@@ -85,12 +77,12 @@ def deadline_sweep(ctx: JobContext) -> dict[str, Any]:
     for start in range(0, len(changes), DEADLINE_BATCH):
         batch = changes[start : start + DEADLINE_BATCH]
         batch_counts = deadlines.ReconcileCounts()
-        if _attempt(ctx, _apply_changes, batch, batch_counts) is None:
+        if units.attempt(ctx, _apply_changes, batch, batch_counts) is None:
             counts.add(batch_counts)
             continue
         for change in batch:
             unit_counts = deadlines.ReconcileCounts()
-            if _unit_of_work(
+            if units.unit_of_work(
                 ctx, f"deadline {change.kind} {change.subject_id}", failed, deadlines.apply_change, change, unit_counts
             ):
                 counts.add(unit_counts)
@@ -103,7 +95,9 @@ def deadline_sweep(ctx: JobContext) -> dict[str, Any]:
     created = 0
     for deadline_id in open_ids:
         raised: list[Any] = []
-        if _unit_of_work(ctx, f"alerts of deadline {deadline_id}", failed, _raise_alerts, deadline_id, policy, raised):
+        if units.unit_of_work(
+            ctx, f"alerts of deadline {deadline_id}", failed, _raise_alerts, deadline_id, policy, raised
+        ):
             created += len(raised)
     details.update(open_deadlines=len(open_ids), alerts_created=created)
     if failed:
@@ -119,31 +113,6 @@ def _raise_alerts(unit: Unit, deadline_id: int, policy: alerts.AlertPolicy, rais
 def _apply_changes(unit: Unit, batch: list[deadlines.DeadlineChange], counts: deadlines.ReconcileCounts) -> None:
     for change in batch:
         deadlines.apply_change(unit, change, counts)
-
-
-def _attempt(ctx: JobContext, work: Callable[..., None], *args: Any) -> Exception | None:
-    """Do some work in its own transaction; the error that rolled it back, if any.
-
-    A lost lease or an unreachable database is raised instead: every later unit would fail the same way.
-    """
-    try:
-        with ctx.unit() as unit:
-            work(unit, *args)
-    except (LeaseLost, OperationalError, InterfaceError):
-        raise
-    except Exception as error:  # one unit's failure, whatever it is, must not stop the others
-        return error
-    return None
-
-
-def _unit_of_work(ctx: JobContext, name: str, failed: list[str], work: Callable[..., None], *args: Any) -> bool:
-    """Do one unit in its own transaction; a failure is logged and noted, and the run goes on with the next."""
-    error = _attempt(ctx, work, *args)
-    if error is None:
-        return True
-    log.error("%s failed: %s: %s", name, type(error).__name__, error, exc_info=error)
-    failed.append(f"{name}: {type(error).__name__}: {error}"[:300])
-    return False
 
 
 def alert_dispatch(ctx: JobContext) -> dict[str, Any]:

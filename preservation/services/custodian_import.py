@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from preservation.domain import rules
 from preservation.domain.errors import DomainError
@@ -281,22 +281,34 @@ def _link_managers(unit: Unit, rows: list[ImportRow], by_key: dict[str, Custodia
                     result.updated.append(custodian.id)
 
 
-def departure_alerts(unit: Unit, policy: NoticePolicy) -> list[Alert]:
-    """Warn counsel, once per end date, of each held custodian whose employment ends within the warning window."""
-    today = unit.clock().date()
+def _leaving(policy: NoticePolicy, today: dt.date) -> Select[Custodian]:
+    """Held custodians whose employment ends within the warning window."""
     horizon = today + dt.timedelta(days=policy.departure_warning_days)
     held = (
         select(CustodianHold.custodian_id)
         .join(PreservationOrder, CustodianHold.order_id == PreservationOrder.id)
         .where(CustodianHold.status != "released", PreservationOrder.status == "active")
     )
-    leaving = unit.session.scalars(
+    return (
         select(Custodian)
         .where(Custodian.end_date.is_not(None), Custodian.end_date <= horizon, Custodian.id.in_(held))
         .order_by(Custodian.id)
     )
+
+
+def custodians_leaving(unit: Unit, policy: NoticePolicy) -> list[int]:
+    """The held custodians whose employment ends within the warning window, by id: those departure_alerts looks at."""
+    return [custodian.id for custodian in unit.session.scalars(_leaving(policy, unit.clock().date()))]
+
+
+def departure_alerts(unit: Unit, policy: NoticePolicy, custodian_ids: Sequence[int] | None = None) -> list[Alert]:
+    """Warn counsel, once per end date, of each held custodian whose employment ends within the warning window
+    (of the given custodians, when given)."""
+    query = _leaving(policy, unit.clock().date())
+    if custodian_ids is not None:
+        query = query.where(Custodian.id.in_(custodian_ids))
     created: list[Alert] = []
-    for custodian in leaving:
+    for custodian in unit.session.scalars(query):
         assert custodian.end_date is not None  # noqa: S101  (filtered above)
         holds = [h for h in custodian.holds if h.status != "released" and h.order.status == "active"]
         listing = "\n".join(f"  - {h.order.matter.caption}: {h.order.title}" for h in holds)

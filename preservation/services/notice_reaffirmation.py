@@ -11,6 +11,7 @@ Released holds, orders no longer active, and silent holds (never acknowledged) a
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlalchemy import select
 
@@ -21,10 +22,11 @@ from preservation.services.notice_mail import NoticePolicy, queue_email
 from preservation.services.unit import Unit
 
 
-def reaffirmations_owed(unit: Unit) -> list[HoldNotice]:
-    """Acknowledged, current notices on live holds of active orders whose re-affirmation period has passed."""
+def reaffirmations_owed(unit: Unit, notice_ids: Sequence[int] | None = None) -> list[HoldNotice]:
+    """Acknowledged, current notices on live holds of active orders whose re-affirmation period has passed
+    (only among the given notices, when given)."""
     now = unit.clock()
-    rows = unit.session.execute(
+    query = (
         select(HoldNotice, PreservationOrder.reaffirm_every_days)
         .join(CustodianHold, HoldNotice.hold_id == CustodianHold.id)
         .join(PreservationOrder, CustodianHold.order_id == PreservationOrder.id)
@@ -39,6 +41,9 @@ def reaffirmations_owed(unit: Unit) -> list[HoldNotice]:
         )
         .order_by(HoldNotice.id)
     )
+    if notice_ids is not None:
+        query = query.where(HoldNotice.id.in_(notice_ids))
+    rows = unit.session.execute(query)
     return [
         notice
         for notice, every_days in rows
@@ -114,8 +119,8 @@ def request_reaffirmation(unit: Unit, acknowledged: HoldNotice, policy: NoticePo
     return notice
 
 
-def send_reaffirmations(unit: Unit, policy: NoticePolicy) -> list[HoldNotice]:
-    """Every re-affirmation owed now; flushes."""
-    sent = [request_reaffirmation(unit, notice, policy) for notice in reaffirmations_owed(unit)]
+def send_reaffirmations(unit: Unit, policy: NoticePolicy, notice_ids: Sequence[int] | None = None) -> list[HoldNotice]:
+    """Every re-affirmation owed now (of the given acknowledged notices, when given); flushes."""
+    sent = [request_reaffirmation(unit, notice, policy) for notice in reaffirmations_owed(unit, notice_ids)]
     unit.session.flush()
     return sent

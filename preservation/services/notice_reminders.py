@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -32,8 +33,20 @@ class ReminderRun:
     escalations: int = 0
     release_notices: int = 0
     reaffirmations: int = 0
+    # Counted by the job, which warns of departures in the same run.
+    departure_alerts: int = 0
     reminded_custodians: list[int] = field(default_factory=list)
     release_failures: list[int] = field(default_factory=list)
+
+    def add(self, other: ReminderRun) -> None:
+        """Count in what another part of the run did."""
+        self.reminders += other.reminders
+        self.escalations += other.escalations
+        self.release_notices += other.release_notices
+        self.reaffirmations += other.reaffirmations
+        self.departure_alerts += other.departure_alerts
+        self.reminded_custodians += other.reminded_custodians
+        self.release_failures += other.release_failures
 
     def as_dict(self) -> dict[str, int | list[int]]:
         """For the job run's record."""
@@ -44,29 +57,37 @@ class ReminderRun:
             "reaffirmations": self.reaffirmations,
             "reminded_custodians": self.reminded_custodians,
             "release_failures": self.release_failures,
+            "departure_alerts": self.departure_alerts,
         }
 
 
-def unacknowledged(unit: Unit) -> list[HoldNotice]:
+def unacknowledged(unit: Unit, custodian_ids: Sequence[int] | None = None) -> list[HoldNotice]:
     """Notices still owed an acknowledgement: sent, current, on a live hold of an active order, or of an order
-    modified by an active one that still holds the custodian (until the new version is issued to them)."""
+    modified by an active one that still holds the custodian (until the new version is issued to them).
+    Only those of the given custodians, when given."""
     binding = order_chain.binding_orders()
-    return list(
-        unit.session.scalars(
-            select(HoldNotice)
-            .join(CustodianHold, HoldNotice.hold_id == CustodianHold.id)
-            .join(binding, binding.c.order_id == CustodianHold.order_id)
-            .where(
-                HoldNotice.kind.in_(("hold", "steward")),
-                HoldNotice.silent.is_(False),
-                HoldNotice.acknowledged_at.is_(None),
-                HoldNotice.superseded_at.is_(None),
-                CustodianHold.status != "released",
-                order_chain.still_binding(binding),
-            )
-            .order_by(HoldNotice.custodian_id, HoldNotice.id)
+    query = (
+        select(HoldNotice)
+        .join(CustodianHold, HoldNotice.hold_id == CustodianHold.id)
+        .join(binding, binding.c.order_id == CustodianHold.order_id)
+        .where(
+            HoldNotice.kind.in_(("hold", "steward")),
+            HoldNotice.silent.is_(False),
+            HoldNotice.acknowledged_at.is_(None),
+            HoldNotice.superseded_at.is_(None),
+            CustodianHold.status != "released",
+            order_chain.still_binding(binding),
         )
+        .order_by(HoldNotice.custodian_id, HoldNotice.id)
     )
+    if custodian_ids is not None:
+        query = query.where(HoldNotice.custodian_id.in_(custodian_ids))
+    return list(unit.session.scalars(query))
+
+
+def custodians_unacknowledged(unit: Unit) -> list[int]:
+    """The custodians with a notice still owed an acknowledgement, by id: those a reminder run looks at."""
+    return sorted({notice.custodian_id for notice in unacknowledged(unit)})
 
 
 def _last_told(notice: HoldNotice) -> dt.datetime:
@@ -149,7 +170,14 @@ def remind_and_escalate(unit: Unit, policy: NoticePolicy) -> ReminderRun:
     run = ReminderRun()
     # Re-affirmations first: a re-affirmation just sent is not yet due a reminder.
     run.reaffirmations = len(notice_reaffirmation.send_reaffirmations(unit, policy))
-    for hold_id in custodian_notices.release_notices_owed(unit):
+    send_release_notices(unit, custodian_notices.release_notices_owed(unit), run)
+    remind_custodians(unit, policy, None, run)
+    return run
+
+
+def send_release_notices(unit: Unit, hold_ids: Sequence[int], run: ReminderRun) -> None:
+    """Write the release notices of these released holds not yet written; counted in `run`."""
+    for hold_id in hold_ids:
         hold = unit.session.get(CustodianHold, hold_id)
         if hold is None:
             continue
@@ -163,11 +191,16 @@ def remind_and_escalate(unit: Unit, policy: NoticePolicy) -> ReminderRun:
             continue
         if sent is not None:
             run.release_notices += 1
+    unit.session.flush()
+
+
+def remind_custodians(unit: Unit, policy: NoticePolicy, custodian_ids: Sequence[int] | None, run: ReminderRun) -> None:
+    """Remind and escalate the custodians given (every one, for None) as owed now; counted in `run`."""
     now = unit.clock()
     cadence = dt.timedelta(days=policy.reminder_every_days)
     patience = dt.timedelta(days=policy.escalate_after_days)
     by_custodian: dict[int, list[HoldNotice]] = defaultdict(list)
-    for notice in unacknowledged(unit):
+    for notice in unacknowledged(unit, custodian_ids):
         by_custodian[notice.custodian_id].append(notice)
     for custodian_id, notices in by_custodian.items():
         custodian = notices[0].custodian
@@ -180,4 +213,3 @@ def remind_and_escalate(unit: Unit, policy: NoticePolicy) -> ReminderRun:
             _escalate(unit, custodian, overdue, policy)
             run.escalations += len(overdue)
     unit.session.flush()
-    return run
