@@ -1,4 +1,7 @@
-"""No request can produce a 500: schemathesis drives every API operation from the app's own OpenAPI document.
+"""No request can produce a 500, and every answer is one the app's own OpenAPI document declares.
+
+schemathesis drives every API operation from that document and checks each answer's status code, content
+type and body against it (a field dumped as null must be declared nullable, a status among its enum).
 
 The document is read through WSGI from an app built at import time (the spec does not depend on the
 database); each generated case is then sent in-process to the test's own app, as an admin, on SQLite
@@ -22,7 +25,11 @@ from flask import Flask
 from hypothesis import HealthCheck, settings
 from moto import mock_aws
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import content_type_conformance, status_code_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from config.settings import Settings
 from preservation.app import create_app
@@ -138,7 +145,5 @@ def test_no_request_produces_a_server_error(
     case.call_and_validate(
         app=app,
         headers={"Authorization": f"Bearer {tokens['admin']}"},
-        # response_schema_conformance is left out: the spec does not yet declare which read-only fields can be
-        # null (released_on, retired_at, last_checked_at...), nor `released` among an obligation's statuses.
-        checks=[not_a_server_error, status_code_conformance, content_type_conformance],
+        checks=[not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance],
     )

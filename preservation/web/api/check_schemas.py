@@ -36,9 +36,11 @@ class CheckSchema(ma.Schema):
     finished_at = ma.fields.AwareDateTime(**DUMP)
     status = ma.fields.String(validate=validate.OneOf(CHECK_STATUSES), **DUMP)
     earliest_destruction_at = ma.fields.AwareDateTime(
-        metadata={"description": "the earliest time in-scope data would be destroyed; null when never"}, **DUMP
+        allow_none=True,
+        metadata={"description": "the earliest time in-scope data would be destroyed; null when never"},
+        **DUMP,
     )
-    error = ma.fields.String(**DUMP)
+    error = ma.fields.String(allow_none=True, **DUMP)
     summary = ma.fields.Dict(**DUMP)
     findings = ma.fields.List(ma.fields.Nested(FindingSchema), **DUMP)
 
@@ -46,7 +48,7 @@ class CheckSchema(ma.Schema):
 class CheckDetailSchema(CheckSchema):
     """A check with the raw API answers it evaluated."""
 
-    evidence = ma.fields.Method("_evidence", **DUMP)
+    evidence = ma.fields.Method("_evidence", allow_none=True, metadata={"type": "object"}, **DUMP)
 
     def _evidence(self, check: Any) -> dict[str, Any] | None:
         evidence = getattr(check, "evidence", None)

@@ -128,10 +128,15 @@ class OrderSchema(ma.Schema):
     reaffirm_every_days = reaffirm_days()
     supersedes_id = ident(metadata={"description": "the active order this one modifies"})
     status = ma.fields.String(validate=validate.OneOf(ORDER_STATUSES), **DUMP)
-    released_on = ma.fields.Date(**DUMP)
-    release_reason = ma.fields.String(**DUMP)
-    released_by = ma.fields.String(**DUMP)
-    superseded_by_id = ma.fields.Method("_superseded_by", **DUMP)
+    released_on = ma.fields.Date(allow_none=True, **DUMP)
+    release_reason = ma.fields.String(allow_none=True, **DUMP)
+    released_by = ma.fields.String(allow_none=True, **DUMP)
+    superseded_by_id = ma.fields.Method(
+        "_superseded_by",
+        allow_none=True,
+        metadata={"type": "integer", "description": "the order that modified this one"},
+        **DUMP,
+    )
     created_at = ma.fields.AwareDateTime(**DUMP)
     updated_at = ma.fields.AwareDateTime(**DUMP)
 
@@ -198,8 +203,11 @@ class ObligationSchema(ma.Schema):
     )
     preserve_from = date(metadata={"description": "first day of the data covered"})
     preserve_until = date(metadata={"description": "last day of the data covered; null means until released"})
-    status = choice(OBLIGATION_STATUSES[:-1])
-    data_source_ids = ma.fields.Method("_source_ids", **DUMP)
+    # One schema answers and creates: an answer can say released, a new obligation cannot be (the service refuses it).
+    status = choice(
+        OBLIGATION_STATUSES, metadata={"description": "open (default); released only with its order, never on creation"}
+    )
+    data_source_ids = ma.fields.Method("_source_ids", metadata={"type": "array", "items": {"type": "integer"}}, **DUMP)
     created_at = ma.fields.AwareDateTime(**DUMP)
     updated_at = ma.fields.AwareDateTime(**DUMP)
 
@@ -271,19 +279,34 @@ class DataSourceSchema(ma.Schema):
     check_interval_hours = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=8_760))
     inventory_configuration_id = text(64, metadata=INVENTORY_ID_METADATA)
     status = ma.fields.String(validate=validate.OneOf(DATA_SOURCE_STATUSES), **DUMP)
-    earliest_destruction_at = ma.fields.AwareDateTime(**DUMP)
-    last_checked_at = ma.fields.AwareDateTime(**DUMP)
-    retired_at = ma.fields.AwareDateTime(**DUMP)
-    retired_reason = ma.fields.String(**DUMP)
+    earliest_destruction_at = ma.fields.AwareDateTime(allow_none=True, **DUMP)
+    last_checked_at = ma.fields.AwareDateTime(allow_none=True, **DUMP)
+    retired_at = ma.fields.AwareDateTime(allow_none=True, **DUMP)
+    retired_reason = ma.fields.String(allow_none=True, **DUMP)
     steward_notice = ma.fields.Function(
         steward_notice_of,
-        metadata={"description": "the steward's notices and confirmations, beside (never instead of) the status"},
+        metadata={
+            "description": "the steward's notices and confirmations, beside (never instead of) the status",
+            "type": "object",
+        },
         **DUMP,
     )
-    obligation_ids = ma.fields.Method("_obligation_ids", **DUMP)
+    obligation_ids = ma.fields.Method(
+        "_obligation_ids", metadata={"type": "array", "items": {"type": "integer"}}, **DUMP
+    )
     preservation_scope = ma.fields.Method(
         "_scope",
-        metadata={"description": "union of the date ranges of the obligations still binding this source"},
+        metadata={
+            "description": "union of the date ranges of the obligations still binding this source",
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "preserve_from": {"type": "string", "format": "date", "nullable": True},
+                    "preserve_until": {"type": "string", "format": "date", "nullable": True},
+                },
+            },
+        },
         **DUMP,
     )
     created_at = ma.fields.AwareDateTime(**DUMP)
@@ -385,15 +408,16 @@ class CustodianHoldSchema(ma.Schema):
     custodian_id = ident(required=True)
     role = choice(CUSTODIAN_HOLD_ROLES)
     status = ma.fields.String(validate=validate.OneOf(CUSTODIAN_HOLD_STATUSES), **DUMP)
-    notice_sent_at = ma.fields.AwareDateTime(**DUMP)
-    acknowledged_at = ma.fields.AwareDateTime(**DUMP)
-    released_at = ma.fields.AwareDateTime(**DUMP)
+    notice_sent_at = ma.fields.AwareDateTime(allow_none=True, **DUMP)
+    acknowledged_at = ma.fields.AwareDateTime(allow_none=True, **DUMP)
+    released_at = ma.fields.AwareDateTime(allow_none=True, **DUMP)
     created_at = ma.fields.AwareDateTime(**DUMP)
     acknowledgement = ma.fields.Function(
         acknowledgement_of,
         metadata={
+            "type": "string",
             "description": "not_notified, silent, awaiting, overdue, escalated, acknowledged, released or "
-            "reissue_owed (told of the earlier version of an amended order, not yet of this one)"
+            "reissue_owed (told of the earlier version of an amended order, not yet of this one)",
         },
         **DUMP,
     )
