@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
+from preservation.models import Deadline
+from preservation.services.unit import system_clock
+from tests.accounts.support import open_session
 from tests.pages.conftest import SignIn
 from tests.pages.support import populate
 
@@ -40,6 +44,33 @@ def test_overview_shows_the_risk_with_a_countdown_and_status_in_words(sign_in_as
     assert "Data sources by status" in page
     assert "alive" in page
     assert "<script" not in page
+
+
+def test_overview_lists_an_open_deadline_long_past_due_first_and_says_how_long_ago(
+    sign_in_as: SignIn, database_url: str
+) -> None:
+    ids = populate(database_url, 1)
+    now = system_clock()
+    with open_session(database_url) as session:
+        session.add(
+            Deadline(
+                kind="order_compliance",
+                subject_type="order",
+                subject_id=ids["order"],
+                matter_id=ids["matter"],
+                title="Certify compliance with the order",
+                due_on=(now - dt.timedelta(days=40)).date(),
+                computation={},
+                status="open",
+                known_since=now - dt.timedelta(days=60),
+            )
+        )
+        session.commit()
+    page = sign_in_as("viewer").get("/overview").get_data(as_text=True)
+    section = page.split('id="deadlines"', 1)[1].split("</section>", 1)[0]
+    assert "Open deadlines: overdue, or due in the next 30 days" in section
+    assert section.index("Certify compliance with the order") < section.index("Obligation 0 due")
+    assert "40 days ago" in section
 
 
 def test_validation_messages_sit_beside_their_fields(sign_in_as: SignIn, database_url: str) -> None:
