@@ -121,8 +121,12 @@ def event_text(event: StoredEvent) -> str:
 
 
 class CheckedRow(NamedTuple):
-    """An event as verification reads it: the stored bytes that were hashed, the columns the links use, and
-    whether the event's other columns still spell those bytes (compared by the database)."""
+    """An event as the chain walk reads it: the stored bytes that were hashed and the columns the links use.
+
+    Whether the event's other columns still spell those bytes is checked apart (by the database, see
+    services.audit_rows.first_altered) and merged by seq: a column problem ranks after a seq gap and a
+    hash mismatch at the same seq and before a broken link, as check() lists them.
+    """
 
     seq: int
     canonical: bytes
@@ -131,19 +135,25 @@ class CheckedRow(NamedTuple):
     matter_id: int | None
     matter_seq: int | None
     matter_prev_hash: str | None
-    spelled: bool
 
 
 COLUMNS_ALTERED = "its columns differ from the bytes that were hashed: the event was altered"
 HASH_MISMATCH = "stored hash does not match the event's contents: the event was altered"
+SEQ_GAP = "expected seq {}: events are missing or inserted"
+_SEQ_GAP_START = SEQ_GAP.split("{", 1)[0]
+
+
+def outranks_columns(problem: ChainProblem) -> bool:
+    """True when the problem comes before an altered column found at the same seq (a seq gap, a wrong hash)."""
+    return problem.reason == HASH_MISMATCH or problem.reason.startswith(_SEQ_GAP_START)
 
 
 class ChainWalk:
     """Follows stored events in seq order, checking every hash and link, and remembers the heads reached.
 
-    Checks: seq runs 1, 2, 3... without gaps; each stored hash is the SHA-256 of the stored bytes; the
-    columns spell those bytes; each prev_hash names the event before; each matter's matter_seq runs
-    without gaps and its matter_prev_hash names that matter's previous event.
+    Checks: seq runs 1, 2, 3... without gaps; each stored hash is the SHA-256 of the stored bytes; each
+    prev_hash names the event before; each matter's matter_seq runs without gaps and its matter_prev_hash
+    names that matter's previous event.
     """
 
     def __init__(self) -> None:
@@ -164,7 +174,6 @@ class ChainWalk:
                 event.matter_id,
                 event.matter_seq,
                 event.matter_prev_hash,
-                True,
             )
         )
 
@@ -177,11 +186,10 @@ class ChainWalk:
         heads = self.matter_heads
         last_seq, head, count = self.last_seq, self.head, self.count
         for row in rows:
-            seq, canonical, stored_hash, prev_hash, matter, matter_seq, matter_prev_hash, spelled = row
+            seq, canonical, stored_hash, prev_hash, matter, matter_seq, matter_prev_hash = row
             if not (
                 seq == last_seq + 1
                 and prev_hash == head
-                and spelled
                 and sha256(canonical).hexdigest() == stored_hash
                 and (
                     matter is None
@@ -205,14 +213,12 @@ class ChainWalk:
 
     def check(self, row: CheckedRow) -> list[ChainProblem]:
         """Check one event against the ones before it; the problems found, earliest first."""
-        seq, canonical, stored_hash, prev_hash, matter, matter_seq, matter_prev_hash, spelled = row
+        seq, canonical, stored_hash, prev_hash, matter, matter_seq, matter_prev_hash = row
         problems: list[ChainProblem] = []
         if seq != self.last_seq + 1:
-            problems.append(ChainProblem(seq, f"expected seq {self.last_seq + 1}: events are missing or inserted"))
+            problems.append(ChainProblem(seq, SEQ_GAP.format(self.last_seq + 1)))
         if hashlib.sha256(canonical).hexdigest() != stored_hash:
             problems.append(ChainProblem(seq, HASH_MISMATCH))
-        elif not spelled:
-            problems.append(ChainProblem(seq, COLUMNS_ALTERED))
         if prev_hash != self.head:
             problems.append(
                 ChainProblem(seq, "prev_hash does not match the previous event's hash: the chain is broken")

@@ -9,13 +9,26 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 from typing import cast as cast_type
 
-from sqlalchemy import ColumnElement, LargeBinary, Select, String, cast, func, literal_column, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    LargeBinary,
+    Select,
+    String,
+    cast,
+    func,
+    select,
+    text,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
+from preservation.db import READ_ONLY_OPTION
 from preservation.domain.audit_chain import CheckedRow, StoredEvent
 from preservation.models import AuditEvent
 
@@ -144,11 +157,6 @@ _SPELLING = {
 }
 
 
-def spelled_from_columns(session: Session) -> ColumnElement[Any]:
-    """An SQL expression: the event's canonical JSON as its columns spell it now."""
-    return literal_column(_SPELLING[session.get_bind().dialect.name], String())
-
-
 def _canonical_bytes(session: Session) -> ColumnElement[Any]:
     """The stored canonical JSON as UTF-8 bytes, ready for hashlib without a decode and encode in Python."""
     if session.get_bind().dialect.name == "sqlite":
@@ -157,17 +165,12 @@ def _canonical_bytes(session: Session) -> ColumnElement[Any]:
     return type_coerce(func.convert_to(AuditEvent.canonical, "UTF8"), LargeBinary())
 
 
-def _spelled(session: Session) -> ColumnElement[Any]:
-    """True when the columns still spell the stored canonical bytes (false also when a column is NULL)."""
-    return func.coalesce(AuditEvent.canonical == spelled_from_columns(session), False)
-
-
 def read_checked(
     session: Session, *, first: int = 1, last: int | None = None, batch: int = BATCH
 ) -> Iterator[list[CheckedRow]]:
-    """Events for verification in seq order, a batch at a time: stored bytes, link columns, and agreement.
+    """Events for the chain walk in seq order, a batch at a time: the stored bytes and the link columns.
 
-    The database compares every column with the stored bytes as it reads them, so Python only hashes.
+    Only what the walk needs: the columns' agreement with the bytes is first_altered's, in the database.
     """
     query = (
         select(
@@ -178,7 +181,6 @@ def read_checked(
             AuditEvent.matter_id,
             AuditEvent.matter_seq,
             AuditEvent.matter_prev_hash,
-            _spelled(session),
         )
         .order_by(AuditEvent.seq)
         .limit(batch)
@@ -204,6 +206,74 @@ def read_checked(
             after = rows[-1][0]
     finally:
         cursor.close()
+
+
+def _first_altered_sql(dialect: str, first: int, last: int) -> str:
+    # The first event in [first, last] whose columns do not spell its stored bytes (a NULL column counts as
+    # not spelling them), found by the database in one statement: no row reaches Python unless one differs.
+    return (
+        f"SELECT seq FROM audit_events WHERE seq >= {int(first)} AND seq <= {int(last)}"  # noqa: S608 (integers)
+        f" AND NOT coalesce(canonical = {_SPELLING[dialect]}, false) ORDER BY seq LIMIT 1"
+    )
+
+
+def first_altered(session: Session, *, first: int, last: int) -> int | None:
+    """The lowest seq in [first, last] whose columns no longer spell the canonical bytes stored with them."""
+    dialect = session.get_bind().dialect.name
+    found = session.execute(text(_first_altered_sql(dialect, first, last))).scalar()
+    return None if found is None else int(found)
+
+
+class ColumnCheck:
+    """first_altered over [first, last], run beside the chain walk on a connection of its own where it can.
+
+    The database does the whole check in one statement, in C (SQLite releases the GIL while it runs; on
+    PostgreSQL the server's own process does it), so on a second CPU it costs the walk no time. The rows
+    it reads are append-only and below the log's end when it starts, so its own snapshot sees the same
+    events the walk does. Only a reader's session (begin_read_only) gets the thread: a session that has
+    written may hold events no other connection sees yet, and one bound to a single connection (a test's
+    outer transaction) or to an in-memory SQLite database has no second connection that sees its data.
+    The check then runs in the session when result() is asked for.
+    """
+
+    def __init__(self, session: Session, *, first: int, last: int) -> None:
+        self._session = session
+        self._first, self._last = first, last
+        self._found: int | None = None
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        bind = session.get_bind()
+        reader = session.connection().get_execution_options().get(READ_ONLY_OPTION, False)
+        if first <= last and reader and isinstance(bind, Engine) and not _in_memory(bind):
+            self._thread = threading.Thread(target=self._run, args=(bind,), name="audit-column-check", daemon=True)
+            self._thread.start()
+
+    def _run(self, engine: Engine) -> None:
+        try:
+            with engine.connect() as connection:
+                # A reader: on SQLite it begins DEFERRED, holding nothing that writers wait for.
+                connection.execution_options(**{READ_ONLY_OPTION: True})
+                found = connection.exec_driver_sql(
+                    _first_altered_sql(engine.dialect.name, self._first, self._last)
+                ).scalar()
+                self._found = None if found is None else int(found)
+        except BaseException as error:
+            self._error = error
+
+    def result(self) -> int | None:
+        """The lowest altered seq in the range, or None; waits for the check to finish."""
+        if self._thread is None:
+            return (
+                first_altered(self._session, first=self._first, last=self._last) if self._first <= self._last else None
+            )
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._found
+
+
+def _in_memory(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
 
 
 def altered_columns(session: Session, seq: int) -> list[str]:

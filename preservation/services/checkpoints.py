@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from preservation.domain.audit_chain import COLUMNS_ALTERED, ChainProblem, ChainWalk, CheckedRow, format_timestamp
+from preservation.domain.audit_chain import (
+    COLUMNS_ALTERED,
+    GENESIS_HASH,
+    ChainProblem,
+    ChainWalk,
+    CheckedRow,
+    format_timestamp,
+    outranks_columns,
+)
 from preservation.domain.checkpoints import (
     Checkpoint,
     NoteError,
@@ -25,8 +33,8 @@ from preservation.domain.checkpoints import (
     verifier_key,
 )
 from preservation.domain.errors import Conflict
-from preservation.models import AuditCheckpoint
-from preservation.services.audit_rows import altered_columns, last_seq, read_checked
+from preservation.models import AuditCheckpoint, AuditEvent
+from preservation.services.audit_rows import ColumnCheck, altered_columns, last_seq, read_checked
 
 
 class CheckpointRefused(Conflict):
@@ -86,11 +94,16 @@ def draft_checkpoint(session: Session, signer: Signer, now: dt.datetime) -> Chec
                 f"{previous.tree_size}: events were removed"
             )
     walk = _walk_from(previous)
+    columns = ColumnCheck(session, first=walk.last_seq + 1, last=size)
+    first: ChainProblem | None = None
     for batch in read_checked(session, first=walk.last_seq + 1, last=size):
         first = walk.check_batch(batch)
         if first is not None:
-            reason = _named(session, first).reason
-            raise CheckpointRefused(f"no checkpoint signed: the chain breaks at seq {first.seq}: {reason}")
+            break
+    first = _earliest(first, columns.result())
+    if first is not None:
+        reason = _named(session, first).reason
+        raise CheckpointRefused(f"no checkpoint signed: the chain breaks at seq {first.seq}: {reason}")
     if walk.last_seq != size:
         raise CheckpointRefused(f"no checkpoint signed: the log should run to seq {size}, it stops at {walk.last_seq}")
     body = checkpoint_body(signer.name, size, walk.head, format_timestamp(now), walk.matter_heads)
@@ -191,7 +204,9 @@ def verify_log(session: Session, key: VerifierKey | None) -> LogVerdict:
     """Walk the whole log, then hold it against the latest checkpoint; report the first problem.
 
     key is the configured signing key's public half; without it the copy stored with the checkpoint is
-    used, which proves the checkpoint was not altered since signing but not who signed it.
+    used, which proves the checkpoint was not altered since signing but not who signed it. The events
+    are those in the log when it starts; the check that their columns still spell their stored bytes runs
+    beside the chain walk (see ColumnCheck), and the earlier of the two findings is the one reported.
     """
     row = latest_checkpoint(session)
     signed: Checkpoint | None = None
@@ -201,11 +216,29 @@ def verify_log(session: Session, key: VerifierKey | None) -> LogVerdict:
         if signed is None:
             problem = VerifyProblem("signature", None, f"checkpoint {row.id} does not verify: {error}")
             return LogVerdict(0, "", problem, summary)
+    size = last_seq(session)
+    columns = ColumnCheck(session, first=1, last=size)
+    walked = _walk_log(session, size, row, signed, summary)
+    altered = columns.result()
+    if altered is None or not _before(altered, walked.problem):
+        return walked
+    head = GENESIS_HASH
+    if altered > 1:
+        head = session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == altered - 1)) or ""
+    # The walk found nothing wrong before the altered event, so seq ran 1 .. altered - 1 without a gap.
+    first = _named(session, ChainProblem(altered, COLUMNS_ALTERED))
+    return LogVerdict(altered - 1, head, VerifyProblem("chain", altered, first.reason), summary)
+
+
+def _walk_log(
+    session: Session, size: int, row: AuditCheckpoint | None, signed: Checkpoint | None, summary: CheckpointCheck | None
+) -> LogVerdict:
+    """The chain walk of verify_log over seq 1 .. size: hashes, links, and the signed heads."""
     # Unsigned hints from earlier checkpoints: where a rewrite begins.
     earlier = dict(session.execute(select(AuditCheckpoint.tree_size, AuditCheckpoint.head_hash)).all())
     walk = ChainWalk()
     matched_before = 0
-    for batch in read_checked(session):
+    for batch in read_checked(session, last=size):
         # Split where the checkpoint's head falls, to compare the heads reached there.
         # Rows are the driver's tuples in CheckedRow's order: [0] is seq, [2] the hash.
         cut = signed.tree_size - batch[0][0] + 1 if signed is not None else -1
@@ -213,7 +246,7 @@ def verify_log(session: Session, key: VerifierKey | None) -> LogVerdict:
         for part in parts:
             first = walk.check_batch(part)
             if first is not None:
-                return _chain_broken(walk, _named(session, first), summary)
+                return _chain_broken(walk, first, summary)
             matched_before = max([matched_before, *_matching(part, earlier, signed)])
             if signed is not None and part and part[-1][0] == signed.tree_size:
                 reached = dict(walk.matter_heads)
@@ -230,6 +263,25 @@ def verify_log(session: Session, key: VerifierKey | None) -> LogVerdict:
     appended = walk.last_seq - signed.tree_size if signed is not None else 0
     notes = [f"{appended} events appended since the checkpoint, chained but not yet signed"] if appended else []
     return LogVerdict(walk.count, walk.head, None, summary, notes)
+
+
+def _before(altered: int, problem: VerifyProblem | ChainProblem | None) -> bool:
+    """Whether an event whose columns were altered comes before the problem the walk found, as a walk that
+    checked each event's columns along with its hash would have met them."""
+    if problem is None or problem.seq is None:
+        return problem is None
+    if altered != problem.seq:
+        return altered < problem.seq
+    # At the same seq: after a seq gap or a wrong hash, before a broken link; before a rewritten head.
+    chain = isinstance(problem, ChainProblem) or problem.kind == "chain"
+    return not (chain and outranks_columns(ChainProblem(problem.seq, problem.reason)))
+
+
+def _earliest(walked: ChainProblem | None, altered: int | None) -> ChainProblem | None:
+    """The first of the walk's problem and an altered event's."""
+    if altered is not None and _before(altered, walked):
+        return ChainProblem(altered, COLUMNS_ALTERED)
+    return walked
 
 
 def _matching(part: list[CheckedRow], earlier: dict[int, str], signed: Checkpoint | None) -> list[int]:

@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from preservation import migrate
 from preservation.db import make_engine, make_session_factory
 from preservation.domain.audit_chain import GENESIS_HASH, ChainEntry, ChainWalk, canonical_json, format_timestamp
-from preservation.services.audit_rows import read_checked
+from preservation.services.audit_rows import first_altered, read_checked
 from tests.conftest import POSTGRES_URL
 
 BEFORE = "0006_hold_notices"
@@ -96,6 +96,7 @@ def test_existing_events_get_the_bytes_they_were_hashed_over(empty_url: str, db_
         problems = [problem for batch in read_checked(session) for row in batch for problem in walk.check(row)]
         assert problems == []
         assert (walk.count, walk.head) == (30, events[-1][2])
+        assert first_altered(session, first=1, last=30) is None
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
         connection.execute(text("UPDATE audit_events SET canonical = 'x' WHERE seq = 3"))
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 from click.testing import Result
 
+from preservation.db import begin_read_only, make_engine, make_session_factory
 from preservation.domain.audit_chain import canonical_json, event_text
+from preservation.services.audit_rows import ColumnCheck
 from tests.audit.support import REWRITE, StoredTrail, forged_line, parsed, rechained, record_trail, rewrite_params
 from tests.conftest import ApiClient
 
@@ -309,3 +311,23 @@ def test_stored_bytes_that_are_not_json(
     listed = api.get("/api/v1/audit/events?after_seq=19&limit=1", role="auditor")
     assert listed.status_code == 200, listed.get_json()
     assert [event["seq"] for event in listed.get_json()["items"]] == [20]
+
+
+def test_the_column_check_finds_the_same_event_beside_the_walk_and_in_the_session(
+    checkpointed: StoredTrail, hostile_dba: Callable[..., None]
+) -> None:
+    """A reader's session has the check run on a second connection in a thread; any other runs it itself."""
+    hostile_dba("UPDATE audit_events SET actor = 'user:mallory@example.org' WHERE seq IN (17, 30)")
+    engine = make_engine(checkpointed.database_url)
+    with make_session_factory(engine)() as session:
+        begin_read_only(session)
+        beside = ColumnCheck(session, first=1, last=48)
+        assert beside._thread is not None
+        assert beside.result() == 17
+        assert ColumnCheck(session, first=18, last=48).result() == 30
+    with make_session_factory(engine)() as session:
+        itself = ColumnCheck(session, first=1, last=48)
+        assert itself._thread is None
+        assert itself.result() == 17
+        assert ColumnCheck(session, first=31, last=48).result() is None
+    engine.dispose()
