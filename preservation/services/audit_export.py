@@ -27,12 +27,14 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import IO, Any
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from preservation.domain.audit_chain import encode_string, format_timestamp
+from preservation.domain.audit_chain import format_timestamp
 from preservation.domain.audit_csv import csv_header, csv_lines
 from preservation.domain.checkpoints import Checkpoint, VerifierKey, parse_checkpoint
 from preservation.models import AuditCheckpoint
+from preservation.services.audit_lines import CsvSpool, jsonl_chunks, jsonl_text
 from preservation.services.audit_rows import position_bounds, read_for_export
 
 EXPORT_FORMAT = "preservation-tracker audit export 1"
@@ -109,61 +111,132 @@ def plan_export(session: Session, state: Checkpoint, wanted: ExportFilter) -> _P
     return _Plan(end=end, first=first, last=last)
 
 
+class _ZipStream:
+    """The zip as it is written, handed out chunk by chunk, and each member's SHA-256, size and count."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.sink = _Sink()
+        self.archive = zipfile.ZipFile(self.sink, "w", compression=zipfile.ZIP_STORED)
+        self.files: dict[str, dict[str, Any]] = {}
+        self._stamp = now.astimezone(dt.UTC).timetuple()[:6]
+
+    def entry(self, name: str) -> zipfile.ZipInfo:
+        """A member's header: the export's time, readable by all."""
+        info = zipfile.ZipInfo(name, date_time=self._stamp)
+        info.external_attr = 0o644 << 16
+        return info
+
+    def add(self, name: str, data: bytes) -> None:
+        """A small member written whole."""
+        self.archive.writestr(self.entry(name), data)
+        self.files[name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+
+    def member(
+        self, name: str, pieces: Iterator[tuple[bytes, int]], *, digest: tuple[str, int] | None = None
+    ) -> Iterator[bytes]:
+        """A member written from (data, events) pieces, yielding the zip's bytes as they pile up.
+
+        digest: the member's SHA-256 and size when they are known already (otherwise computed here).
+        """
+        hashed, size, count = hashlib.sha256(), 0, 0
+        with self.archive.open(self.entry(name), "w", force_zip64=True) as handle:
+            for data, events in pieces:
+                handle.write(data)
+                if digest is None:
+                    hashed.update(data)
+                size, count = size + len(data), count + events
+                if self.sink.size >= CHUNK_BYTES:
+                    yield self.sink.take()
+        if digest is not None and digest[1] != size:
+            raise RuntimeError(f"{name}: {size} bytes written where {digest[1]} were hashed")
+        counted = "rows" if name.endswith(".csv") else "lines"
+        sha256 = digest[0] if digest is not None else hashed.hexdigest()
+        self.files[name] = {"sha256": sha256, "bytes": size, counted: count}
+
+
 def stream_export(
     session: Session, checkpoint: AuditCheckpoint, wanted: ExportFilter, *, now: dt.datetime, with_csv: bool = True
 ) -> Iterator[bytes]:
     """The export zip, chunk by chunk.
 
-    One pass over the chosen events writes events.jsonl into the zip and events.csv into a temporary
-    file on disk, copied in after proof.jsonl: the events are read once and never held in memory.
+    The chosen events are read once, in batches, for events.jsonl; events.csv is written beside them
+    into a temporary file on disk and copied in after proof.jsonl. No batch is held longer than it is
+    written, so memory does not grow with the log.
     """
     state = unverified_state(checkpoint)
     plan = plan_export(session, state, wanted)
-    stamp = now.astimezone(dt.UTC).timetuple()[:6]
-    sink = _Sink()
-    files: dict[str, dict[str, Any]] = {}
+    out = _ZipStream(now)
+    with out.archive:
+        out.add("checkpoint.txt", checkpoint.note.encode())
+        out.add("verify.py", verifier_source())
+        yield out.sink.take()
+        bind = session.get_bind()
+        if (
+            isinstance(bind, Engine)
+            and bind.dialect.name == "sqlite"
+            and bind.url.database not in (None, "", ":memory:")
+        ):
+            yield from _events_spelled_by_sqlite(session, bind, out, plan, wanted.matter_id, with_csv=with_csv)
+        else:
+            yield from _events_spelled_in_python(session, out, plan, wanted.matter_id, with_csv=with_csv)
+        manifest = _manifest(checkpoint, state=state, plan=plan, wanted=wanted, files=out.files, now=now)
+        out.archive.writestr(out.entry("manifest.json"), manifest)
+    yield out.sink.take()
 
-    def entry(name: str) -> zipfile.ZipInfo:
-        info = zipfile.ZipInfo(name, date_time=stamp)
-        info.external_attr = 0o644 << 16
-        return info
 
-    def member(archive: zipfile.ZipFile, name: str, pieces: Iterator[tuple[bytes, int]]) -> Iterator[bytes]:
-        digest, size, count = hashlib.sha256(), 0, 0
-        with archive.open(entry(name), "w", force_zip64=True) as handle:
-            for data, events in pieces:
-                handle.write(data)
-                digest.update(data)
-                size, count = size + len(data), count + events
-                if sink.size >= CHUNK_BYTES:
-                    yield sink.take()
-        files[name] = {"sha256": digest.hexdigest(), "bytes": size, "rows" if name.endswith(".csv") else "lines": count}
+def _events_spelled_by_sqlite(
+    session: Session, engine: Engine, out: _ZipStream, plan: _Plan, matter_id: int | None, *, with_csv: bool
+) -> Iterator[bytes]:
+    """events.jsonl, proof.jsonl and events.csv spelled by SQLite; events.csv by a thread on a second connection
+    (and a second CPU) while the other two are written, then copied in."""
+    spool = (
+        CsvSpool(engine, header=csv_header(), first=plan.first, last=plan.last, matter_id=matter_id)
+        if with_csv
+        else None
+    )
+    try:
+        dbapi = session.connection().connection.dbapi_connection
+        yield from out.member("events.jsonl", _jsonl_spelled(dbapi, [(plan.first, plan.last)], matter_id))
+        yield from out.member("proof.jsonl", _jsonl_spelled(dbapi, plan.proof_ranges(), matter_id))
+        if spool is not None:
+            # Hashed as the thread wrote it, on the second CPU; only copied here.
+            digest = spool.finish()
+            yield from out.member("events.csv", _spooled(spool.file, spool.rows), digest=(digest, spool.size))
+    finally:
+        if spool is not None:
+            spool.close()
 
-    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive, tempfile.TemporaryFile() as spool:
-        for name, data in (("checkpoint.txt", checkpoint.note.encode()), ("verify.py", verifier_source())):
-            archive.writestr(entry(name), data)
-            files[name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-        yield sink.take()
+
+def _events_spelled_in_python(
+    session: Session, out: _ZipStream, plan: _Plan, matter_id: int | None, *, with_csv: bool
+) -> Iterator[bytes]:
+    """events.jsonl, proof.jsonl and events.csv spelled in Python from the rows, in one pass over the events."""
+    with tempfile.TemporaryFile() as spool:
         spool.write(csv_header().encode())
         csv_rows = 0
 
         def selected() -> Iterator[tuple[bytes, int]]:
             nonlocal csv_rows
-            for batch in _batches(session, [(plan.first, plan.last)], wanted.matter_id):
+            for batch in _batches(session, [(plan.first, plan.last)], matter_id):
                 if with_csv:
                     spool.write(csv_lines(batch).encode())
                     csv_rows += len(batch)
-                yield _jsonl(batch), len(batch)
+                yield jsonl_text(batch).encode(), len(batch)
 
-        yield from member(archive, "events.jsonl", selected())
-        proof = ((_jsonl(batch), len(batch)) for batch in _batches(session, plan.proof_ranges(), wanted.matter_id))
-        yield from member(archive, "proof.jsonl", proof)
+        yield from out.member("events.jsonl", selected())
+        proof = (
+            (jsonl_text(batch).encode(), len(batch)) for batch in _batches(session, plan.proof_ranges(), matter_id)
+        )
+        yield from out.member("proof.jsonl", proof)
         if with_csv:
             spool.seek(0)
-            yield from member(archive, "events.csv", _spooled(spool, csv_rows))
-        manifest = _manifest(checkpoint, state=state, plan=plan, wanted=wanted, files=files, now=now)
-        archive.writestr(entry("manifest.json"), manifest)
-    yield sink.take()
+            yield from out.member("events.csv", _spooled(spool, csv_rows))
+
+
+def _jsonl_spelled(dbapi: Any, ranges: list[tuple[int, int]], matter_id: int | None) -> Iterator[tuple[bytes, int]]:
+    for first, last in ranges:
+        if first <= last:
+            yield from jsonl_chunks(dbapi, first=first, last=last, matter_id=matter_id)
 
 
 def _batches(session: Session, ranges: list[tuple[int, int]], matter_id: int | None) -> Iterator[list[tuple[Any, ...]]]:
@@ -177,12 +250,6 @@ def _spooled(spool: IO[bytes], rows: int) -> Iterator[tuple[bytes, int]]:
     while chunk := spool.read(CHUNK_BYTES):
         yield chunk, 0
     yield b"", rows
-
-
-def _jsonl(batch: list[tuple[Any, ...]]) -> bytes:
-    """The lines of a batch, straight from the stored bytes (a row ends with its hash and canonical JSON)."""
-    quote = encode_string
-    return "".join([f'{{"event":{row[12]},"hash":{quote(row[11])}}}\n' for row in batch]).encode()
 
 
 def _timestamp(moment: dt.datetime | None) -> str | None:
