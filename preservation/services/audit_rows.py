@@ -242,6 +242,12 @@ class ColumnCheck:
         self._found: int | None = None
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
+        # The thread's driver connection while its statement runs, so that the statement can be cancelled
+        # (never once the connection may have gone back to the pool); changed under the lock.
+        self._running: Any = None
+        self._cancelled = False
+        self._finished = False
+        self._lock = threading.Lock()
         bind = session.get_bind()
         reader = session.connection().get_execution_options().get(READ_ONLY_OPTION, False)
         if first <= last and reader and isinstance(bind, Engine) and not _in_memory(bind):
@@ -253,23 +259,54 @@ class ColumnCheck:
             with engine.connect() as connection:
                 # A reader: on SQLite it begins DEFERRED, holding nothing that writers wait for.
                 connection.execution_options(**{READ_ONLY_OPTION: True})
-                found = connection.exec_driver_sql(
-                    _first_altered_sql(engine.dialect.name, self._first, self._last)
-                ).scalar()
+                with self._lock:
+                    if self._cancelled:
+                        return
+                    self._running = connection.connection.dbapi_connection
+                try:
+                    found = connection.exec_driver_sql(
+                        _first_altered_sql(engine.dialect.name, self._first, self._last)
+                    ).scalar()
+                finally:
+                    with self._lock:
+                        self._running = None
                 self._found = None if found is None else int(found)
+                self._finished = True
         except BaseException as error:
             self._error = error
 
-    def result(self) -> int | None:
-        """The lowest altered seq in the range, or None; waits for the check to finish."""
+    def result(self, upto: int | None = None) -> int | None:
+        """The lowest altered seq in the range, or None; waits for the check to finish.
+
+        upto: the walk stopped there, so only an altered event at or before it matters. A check still
+        running is then cancelled and [first, upto] checked in the session instead; the answer is the
+        lowest altered seq at or before upto, or a later one the check had already found, or None.
+        """
+        last = self._last if upto is None else min(self._last, upto)
+        in_session = self._first <= last
         if self._thread is None:
-            return (
-                first_altered(self._session, first=self._first, last=self._last) if self._first <= self._last else None
-            )
+            return first_altered(self._session, first=self._first, last=last) if in_session else None
+        if last < self._last and self._thread.is_alive():
+            self._cancel()
         self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._found
+        if self._finished:
+            return self._found
+        if self._cancelled:
+            return first_altered(self._session, first=self._first, last=last) if in_session else None
+        raise self._error or RuntimeError("the column check stopped without an answer")
+
+    def _cancel(self) -> None:
+        with self._lock:
+            self._cancelled = True
+            running = self._running
+            if running is None:
+                return
+            # Both drivers allow this from another thread: the statement stops with an error. Under the
+            # lock, so the connection cannot go back to the pool (and to other work) meanwhile.
+            if self._session.get_bind().dialect.name == "sqlite":
+                running.interrupt()
+            else:
+                running.cancel()
 
 
 def _in_memory(engine: Engine) -> bool:

@@ -100,7 +100,7 @@ def draft_checkpoint(session: Session, signer: Signer, now: dt.datetime) -> Chec
         first = walk.check_batch(batch)
         if first is not None:
             break
-    first = _earliest(first, columns.result())
+    first = _earliest(first, columns.result(upto=None if first is None else first.seq))
     if first is not None:
         reason = _named(session, first).reason
         raise CheckpointRefused(f"no checkpoint signed: the chain breaks at seq {first.seq}: {reason}")
@@ -219,7 +219,8 @@ def verify_log(session: Session, key: VerifierKey | None) -> LogVerdict:
     size = last_seq(session)
     columns = ColumnCheck(session, first=1, last=size)
     walked = _walk_log(session, size, row, signed, summary)
-    altered = columns.result()
+    # Where the walk stopped, an altered event after it no longer matters.
+    altered = columns.result(upto=walked.problem.seq if walked.problem else None)
     if altered is None or not _before(altered, walked.problem):
         return walked
     head = GENESIS_HASH

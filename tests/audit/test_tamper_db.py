@@ -331,3 +331,37 @@ def test_the_column_check_finds_the_same_event_beside_the_walk_and_in_the_sessio
         assert itself.result() == 17
         assert ColumnCheck(session, first=31, last=48).result() is None
     engine.dispose()
+
+
+def test_where_the_walk_stops_the_column_check_need_not_finish(
+    checkpointed: StoredTrail, hostile_dba: Callable[..., None]
+) -> None:
+    """Asked only up to where the walk stopped, the check still running is cancelled and the rest checked in the
+    session; whichever way the race goes, an altered event at or before that point is found."""
+    hostile_dba("UPDATE audit_events SET actor = 'user:mallory@example.org' WHERE seq IN (17, 30)")
+    engine = make_engine(checkpointed.database_url)
+    with make_session_factory(engine)() as session:
+        begin_read_only(session)
+        assert ColumnCheck(session, first=1, last=48).result(upto=20) == 17
+        assert ColumnCheck(session, first=1, last=48).result(upto=10) in {None, 17}
+        assert ColumnCheck(session, first=18, last=48).result(upto=25) in {None, 30}
+        assert ColumnCheck(session, first=18, last=48).result(upto=40) == 30
+        cancelled = ColumnCheck(session, first=1, last=48)
+        cancelled._cancel()
+        assert cancelled.result(upto=47) == 17
+    with make_session_factory(engine)() as session:
+        assert ColumnCheck(session, first=1, last=48).result(upto=16) is None
+    engine.dispose()
+
+
+def test_a_break_early_in_the_log_is_reported_before_a_later_altered_column(
+    checkpointed: StoredTrail, hostile_dba: Callable[..., None], cli: Callable[..., Result]
+) -> None:
+    hostile_dba("UPDATE audit_events SET actor = 'user:mallory@example.org' WHERE seq = 40")
+    hostile_dba("DELETE FROM audit_events WHERE seq = 12")
+    assert _broken(cli("audit", "verify")) == (13, "expected seq 12: events are missing or inserted")
+    hostile_dba("UPDATE audit_events SET subject_id = 'x' WHERE seq = 5")
+    assert _broken(cli("audit", "verify")) == (
+        5,
+        "its columns (subject_id) differ from the bytes that were hashed: the event was altered",
+    )
