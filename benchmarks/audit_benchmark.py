@@ -24,7 +24,9 @@ table (which now holds each event's bytes twice, as columns and as audit_events.
 columns alone (the table as it was before), the stricter baseline. Data is seeded with bulk inserts,
 the chain computed in Python, and kept in --data-dir between runs. Every measured step runs in a fresh
 process; its peak RSS comes from wait4().
-Needs the sqlite3 command-line shell (apt-get install sqlite3) and, for appends, a PostgreSQL server.
+Needs the sqlite3 command-line shell (apt-get install sqlite3) and, for appends, the PostgreSQL server
+named by PRESERVATION_TEST_POSTGRES_URL (as the tests and the load script read it; default
+postgresql+psycopg://postgres@127.0.0.1:5432/test), where a database of its own is created and dropped.
 
     python benchmarks/audit_benchmark.py [--events 1000000] [--data-dir DIR] [--skip-postgres]
 """
@@ -61,7 +63,7 @@ from preservation.domain.checkpoints import checkpoint_body, sign_note, verifier
 from preservation.domain.vocabulary import AUDIT_ACTIONS
 from preservation.services.audit_rows import _SPELLING  # the very SQL verify has SQLite run
 
-POSTGRES_URL = os.environ.get("PRESERVATION_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get("PRESERVATION_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 ACTORS = ("user:counsel@example.org", "user:paralegal@example.org", "cli:seed-demo", "job:retention-check")
 INSERT = (
