@@ -168,14 +168,14 @@ def test_a_gap_in_the_positions_goes_to_python(connection: sqlite3.Connection) -
     assert jsonl == jsonl_text([_row(event) for event in events]).encode()
 
 
+@pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)  # the SQLite spelling: no PostgreSQL run
 @pytest.mark.parametrize("matter_id", [None, 2])
 def test_on_sqlite_the_export_is_the_one_python_spells(
     trail: StoredTrail, cli: Callable[..., Result], db_kind: str, matter_id: int | None
 ) -> None:
     """The SQLite spelling with its events.csv thread gives byte for byte the zip the rows spelled in Python give
     (a session bound to one connection takes that path), formula-like cells and all."""
-    if db_kind != "sqlite":
-        pytest.skip("the SQLite spelling")
+    assert db_kind == "sqlite"
     assert cli("audit", "checkpoint").exit_code == 0
     engine = make_engine(trail.database_url)
     wanted = ExportFilter(matter_id=matter_id, since=moment(5))
