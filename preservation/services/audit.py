@@ -102,6 +102,10 @@ def _append_in_server(
 ) -> None:
     """The same append done by PostgreSQL's audit_append() (migration 0012) in one round trip: the chain
     lock is held until the commit, and every round trip taken under it is one that other writers wait for."""
+    now = unit.clock()
+    if now.tzinfo is None:
+        # As format_timestamp refuses it: the server would read a naive time in its own time zone.
+        raise ValueError("audit timestamps must be timezone-aware")
     unit.session.execute(
         text(
             "SELECT audit_append(CAST(:lock AS bigint), :occurred_at, :actor, :action, :subject_type,"
@@ -109,7 +113,7 @@ def _append_in_server(
         ),
         {
             "lock": AUDIT_CHAIN_LOCK_KEY,
-            "occurred_at": unit.clock(),
+            "occurred_at": now,
             "actor": unit.actor,
             "action": action,
             "subject_type": subject_type,

@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from preservation.models import AuditEvent
@@ -52,3 +53,12 @@ def test_every_append_hashes_the_bytes_python_spells_and_the_chain_verifies(sess
     assert report.intact, report
     assert report.events == len(events)
     assert report.head_hash == events[-1].hash
+
+
+def test_a_naive_time_is_refused_on_both_databases_and_nothing_is_written(session: Session) -> None:
+    naive = dt.datetime(2026, 11, 29, 4, 0)  # noqa: DTZ001 (the point of the test)
+    unit = Unit(session=session, actor="user:tester@example.org", clock=lambda: naive)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        audit.record(unit, "matter.updated", "matter", 1, matter_id=None, details={})
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(AuditEvent)) == 0
