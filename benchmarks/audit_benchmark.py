@@ -10,19 +10,21 @@ Prints, measured in one run on one machine:
 
 Wall-clock time is the verdict. Beside it each ratio is also printed in CPU time (user + system), for
 reference: from wait4() for the whole process where the wall ratio takes the whole process, from
-time.process_time() inside the step where it takes the step's own seconds. On a shared machine wall time
-stretches with other work's load, more for Python than for the C baselines; CPU time moves far less.
-Export and verify each run a second thread on a second database connection (events.csv; the column
-check), so their CPU time counts both threads and their wall time gains from a second CPU when one is
-free; the baselines use one.
+time.process_time() inside the step (with its waited-for children's) where it takes the step's own
+seconds. On a shared machine wall time stretches with other work's load, more for Python than for the
+C baselines; CPU time moves far less.
+The export runs a second thread on a second database connection (events.csv), and verify walks the log
+in segments, one per CPU, the others in worker processes (services.audit_walk); their wall time gains
+from a second CPU when one is free, and their CPU time counts every thread and process (verify's workers
+as the measured process's waited-for children); the baselines use one CPU.
 
 The hashlib baseline is taken two ways and both are printed: the canonical bytes read from the
 export's events.jsonl and hashed (hashing alone), and the stored canonical bytes read from the database
 with Python's sqlite3 module and hashed (verify's reading and hashing, without its checks). The
 stand-alone verify.py is timed against the first. The export is held against two dumps: the whole
-table (which now holds each event's bytes twice, as columns and as audit_events.canonical) and the
-columns alone (the table as it was before), the stricter baseline. Data is seeded with bulk inserts,
-the chain computed in Python, and kept in --data-dir between runs. Every measured step runs in a fresh
+table (`SELECT *`, which has SQLite compute the columns generated from each event's bytes) and the
+columns it stores (seq, hash, canonical), the stricter baseline. Data is seeded with bulk inserts, the
+chain computed in Python, and kept in --data-dir between runs. Every measured step runs in a fresh
 process; its peak RSS comes from wait4().
 Needs the sqlite3 command-line shell (apt-get install sqlite3) and, for appends, the PostgreSQL server
 named by PRESERVATION_TEST_POSTGRES_URL (as the tests and the load script read it; default
@@ -39,6 +41,7 @@ import hashlib
 import json
 import os
 import random
+import resource
 import secrets
 import shutil
 import sqlite3
@@ -61,15 +64,12 @@ from preservation.db import begin_read_only, make_engine, make_session_factory
 from preservation.domain.audit_chain import GENESIS_HASH, StoredEvent, event_text
 from preservation.domain.checkpoints import checkpoint_body, sign_note, verifier_key
 from preservation.domain.vocabulary import AUDIT_ACTIONS
-from preservation.services.audit_rows import _SPELLING  # the very SQL verify has SQLite run
 
 POSTGRES_URL = os.environ.get("PRESERVATION_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 ACTORS = ("user:counsel@example.org", "user:paralegal@example.org", "cli:seed-demo", "job:retention-check")
-INSERT = (
-    "INSERT INTO audit_events (seq, occurred_at, actor, action, subject_type, subject_id, matter_id, matter_seq,"
-    " details, prev_hash, matter_prev_hash, hash, canonical) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
+# The bytes and their hash: the database generates every other column from the bytes (migration 0013).
+INSERT = "INSERT INTO audit_events (seq, hash, canonical) VALUES (?, ?, ?)"
 
 
 # Seeding -------------------------------------------------------------------------------------------------
@@ -116,7 +116,7 @@ def seed(path: Path, count: int, key_path: Path) -> None:
         )
         canonical = event_text(event)
         digest = hashlib.sha256(canonical.encode()).hexdigest()
-        rows.append((seq, at.strftime("%Y-%m-%d %H:%M:%S.%f"), *event[2:11], digest, canonical))
+        rows.append((seq, digest, canonical))
         previous = digest
         if matter:
             heads[matter] = ((matter_seq or 0) + 1, digest)
@@ -141,7 +141,7 @@ def seed(path: Path, count: int, key_path: Path) -> None:
 
 def child(step: str, source: str, target: str) -> None:
     """One measured step; prints the seconds (and CPU seconds) it took, excluding interpreter start-up and imports."""
-    started, cpu_started = time.perf_counter(), time.process_time()
+    started, cpu_started = time.perf_counter(), _cpu_seconds()
     if step in {"export", "export-nocsv"}:
         from preservation.services import checkpoints  # noqa: PLC0415 (imported inside the measured process)
         from preservation.services.audit_export import ExportFilter, stream_export  # noqa: PLC0415
@@ -176,20 +176,19 @@ def child(step: str, source: str, target: str) -> None:
             for _seq, canonical in rows:
                 sha256(canonical).hexdigest()
             after = rows[-1][0]
-    elif step == "columns-db":
-        # verify's column check alone: SQLite spells every event from its columns, as verify has it do, and
-        # compares the spelling with the stored bytes, in one statement; no row reaches Python.
-        connection = sqlite3.connect(source.removeprefix("sqlite:///"))
-        query = f"SELECT count(*) FROM audit_events WHERE NOT coalesce(canonical = {_SPELLING['sqlite']}, 0)"  # noqa: S608
-        if connection.execute(query).fetchone()[0]:
-            raise RuntimeError("the benchmark log has events whose columns do not spell their bytes")
     elif step == "hash-jsonl":
         sha256 = hashlib.sha256
         with open(source, "rb") as lines:
             for line in lines:
                 # The exact canonical bytes: {"event": ... ,"hash":"<64 hex>"}\n
                 sha256(line[9:-76]).hexdigest()
-    print(json.dumps({"seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu_started}))
+    print(json.dumps({"seconds": time.perf_counter() - started, "cpu": _cpu_seconds() - cpu_started}))
+
+
+def _cpu_seconds() -> float:
+    """This process's CPU seconds and those of its children it has waited for (verify's segment workers)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def measure(command: list[str]) -> tuple[float, float, int, float, float]:
@@ -216,11 +215,8 @@ def step_command(step: str, source: str, target: str) -> list[str]:
     return [sys.executable, __file__, "--child", step, source, target]
 
 
-# The table as it was before it kept the canonical bytes: the columns alone, half the bytes to dump.
-COLUMNS = (
-    "seq, occurred_at, actor, action, subject_type, subject_id, matter_id, matter_seq, details, prev_hash, "
-    "matter_prev_hash, hash"
-)
+# The columns the table stores; `SELECT *` also has SQLite compute the generated ones from canonical.
+COLUMNS = "seq, hash, canonical"
 
 
 def sqlite_dump(path: Path, out: Path, columns: str = "*") -> tuple[float, float]:
@@ -335,17 +331,16 @@ def measure_sqlite(folder: Path, count: int, key: Path, public: str) -> dict[str
     got["verify"] = measure(step_command("verify", url, public))
     got["hash_jsonl"] = measure(step_command("hash-jsonl", str(unpacked / "events.jsonl"), "-"))
     got["hash_db"] = measure(step_command("hash-db", url, "-"))
-    got["columns_db"] = measure(step_command("columns-db", url, "-"))
     got["verify_py"] = measure([sys.executable, "-I", "-S", str(unpacked / "verify.py"), str(unpacked)])
     got["export_mb"] = export.stat().st_size / 1e6
     print(
-        f"  {count:>9,} events: sqlite3 -csv {got['dump']:.2f} s (columns without canonical "
+        f"  {count:>9,} events: sqlite3 -csv {got['dump']:.2f} s (the stored columns alone "
         f"{got['dump_columns']:.2f} s); export {got['export'][0]:.2f} s "
         f"({got['export'][1]:.2f} s in-process, {got['export_mb']:.0f} MB, peak RSS {got['export'][2]} MB); "
         f"export without events.csv {got['export_nocsv'][0]:.2f} s (peak RSS {got['export_nocsv'][2]} MB); "
         f"verify {got['verify'][1]:.2f} s (peak RSS {got['verify'][2]} MB); hashlib over events.jsonl "
         f"{got['hash_jsonl'][1]:.2f} s; hashlib over the stored bytes read from SQLite {got['hash_db'][1]:.2f} s; "
-        f"verify's column check alone, in SQLite {got['columns_db'][1]:.2f} s; verify.py {got['verify_py'][0]:.2f} s",
+        f"verify.py {got['verify_py'][0]:.2f} s",
         flush=True,
     )
     print(
@@ -353,7 +348,7 @@ def measure_sqlite(folder: Path, count: int, key: Path, public: str) -> dict[str
         f"{got['dump_columns_cpu']:.2f}); export {got['export'][3]:.2f} (whole process); export without "
         f"events.csv {got['export_nocsv'][3]:.2f}; verify {got['verify'][4]:.2f} (in-process, as the others "
         f"below); hashlib over events.jsonl {got['hash_jsonl'][4]:.2f}; hashlib over the stored bytes "
-        f"{got['hash_db'][4]:.2f}; the column check alone {got['columns_db'][4]:.2f}; "
+        f"{got['hash_db'][4]:.2f}; "
         f"load average {os.getloadavg()[0]:.1f}",
         flush=True,
     )
@@ -388,9 +383,9 @@ def main() -> None:
     rows = [
         ("export / sqlite3 -csv (whole process)", big["export"][0] / big["dump"], 3.0, True),
         ("export / sqlite3 -csv (export alone)", big["export"][1] / big["dump"], 3.0, True),
-        ("export / sqlite3 -csv of the columns alone", big["export"][0] / big["dump_columns"], 3.0, True),
+        ("export / sqlite3 -csv of the stored columns", big["export"][0] / big["dump_columns"], 3.0, True),
         ("export without events.csv / sqlite3 -csv", big["export_nocsv"][0] / big["dump"], 3.0, True),
-        ("export without events.csv / dump of the columns", big["export_nocsv"][0] / big["dump_columns"], 3.0, True),
+        ("export without events.csv / the stored columns", big["export_nocsv"][0] / big["dump_columns"], 3.0, True),
         ("verify / hashlib over bytes from events.jsonl", big["verify"][1] / big["hash_jsonl"][1], 2.0, True),
         ("verify / hashlib over stored bytes read from SQLite", big["verify"][1] / big["hash_db"][1], 2.0, True),
         ("verify.py / hashlib over bytes from events.jsonl", big["verify_py"][0] / big["hash_jsonl"][1], 2.0, True),
@@ -399,12 +394,11 @@ def main() -> None:
     ]
     cpu_rows = [
         ("export / sqlite3 -csv", big["export"][3] / big["dump_cpu"]),
-        ("export / sqlite3 -csv of the columns alone", big["export"][3] / big["dump_columns_cpu"]),
+        ("export / sqlite3 -csv of the stored columns", big["export"][3] / big["dump_columns_cpu"]),
         ("export without events.csv / sqlite3 -csv", big["export_nocsv"][3] / big["dump_cpu"]),
-        ("export without events.csv / dump of the columns", big["export_nocsv"][3] / big["dump_columns_cpu"]),
+        ("export without events.csv / the stored columns", big["export_nocsv"][3] / big["dump_columns_cpu"]),
         ("verify / hashlib over bytes from events.jsonl", big["verify"][4] / big["hash_jsonl"][4]),
         ("verify / hashlib over stored bytes read from SQLite", big["verify"][4] / big["hash_db"][4]),
-        ("verify's column check alone / hashlib over events.jsonl", big["columns_db"][4] / big["hash_jsonl"][4]),
     ]
     if not arguments.skip_postgres:
         chained, plain = postgres_appends(arguments.writers, arguments.appends)

@@ -1,7 +1,8 @@
 """`preservation audit verify` passes after a mixed workload and names the exact seq a hostile DBA broke.
 
 The workload goes through the API; the tampering goes straight to the database, the way someone with
-the database password would do it: silence the append-only triggers first, then UPDATE or DELETE.
+the database password would do it: silence the append-only triggers first, then UPDATE or DELETE. Every
+column but seq, hash and canonical is generated from canonical, so an UPDATE rewrites the stored bytes.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy.sql import Executable
 
 from preservation.cli import main
 from preservation.db import make_engine
-from preservation.domain.audit_chain import canonical_json
+from preservation.domain.audit_chain import canonical_json, format_timestamp
 from preservation.models import AuditEvent
 from preservation.services import audit
 from tests.conftest import ApiClient
@@ -148,7 +149,9 @@ def _reported_seq(result: Result) -> int:
     [
         pytest.param(lambda e: {"details": canonical_json({"caption": "a different case"})}, id="details"),
         pytest.param(lambda e: {"actor": "user:someone-else@example.org"}, id="actor"),
-        pytest.param(lambda e: {"occurred_at": e.occurred_at + dt.timedelta(seconds=1)}, id="occurred_at"),
+        pytest.param(
+            lambda e: {"occurred_at": format_timestamp(e.occurred_at + dt.timedelta(seconds=1))}, id="occurred_at"
+        ),
         pytest.param(lambda e: {"subject_id": e.subject_id + "0"}, id="subject_id"),
     ],
 )
@@ -159,8 +162,13 @@ def test_verify_names_the_seq_of_an_altered_event(
     tmp_path: Path,
     change: Callable[[AuditEvent], dict[str, Any]],
 ) -> None:
+    """The stored bytes rewritten (the columns are generated from them), the stored hash left as it was."""
     target = workload[len(workload) // 2]
-    hostile_dba(update(AuditEvent).where(AuditEvent.seq == target.seq).values(**change(target)))
+    forged = replace(audit.chain_entry(target), **change(target))
+    hostile_dba(
+        update(AuditEvent).where(AuditEvent.seq == target.seq).values(canonical=forged.canonical_bytes().decode())
+    )
+    assert _events(database_url)[target.seq - 1].canonical == forged.canonical_bytes().decode()
 
     result = _verify(database_url, tmp_path)
 
@@ -190,7 +198,7 @@ def test_verify_catches_an_altered_event_even_with_its_hash_recomputed(
     hostile_dba(
         update(AuditEvent)
         .where(AuditEvent.seq == target.seq)
-        .values(actor=forged.actor, hash=forged.compute_hash(), canonical=forged.canonical_bytes().decode())
+        .values(hash=forged.compute_hash(), canonical=forged.canonical_bytes().decode())
     )
 
     result = _verify(database_url, tmp_path)
@@ -205,15 +213,22 @@ def test_triggers_refuse_update_and_delete_from_the_application(
     engine = make_engine(database_url)
     target = workload[len(workload) // 2]
     try:
-        for statement in (
-            "UPDATE audit_events SET actor = 'user:mallory@example.org' WHERE seq = :seq",
-            "DELETE FROM audit_events WHERE seq = :seq",
+        for statement, refusal in (
+            ("UPDATE audit_events SET canonical = canonical WHERE seq = :seq", "append-only"),
+            ("DELETE FROM audit_events WHERE seq = :seq", "append-only"),
+            # A generated column is refused by the database itself, before any trigger.
+            (
+                "UPDATE audit_events SET actor = 'user:mallory@example.org' WHERE seq = :seq",
+                "generated column|can only be updated to DEFAULT",
+            ),
         ):
-            with pytest.raises(DBAPIError, match="append-only"), Session(engine) as session, session.begin():
+            with pytest.raises(DBAPIError, match=refusal), Session(engine) as session, session.begin():
                 session.execute(text(statement), {"seq": target.seq})
         with Session(engine) as session:
             assert session.scalar(select(func.count()).select_from(AuditEvent)) == len(workload)
-            assert session.get(AuditEvent, target.seq).actor == target.actor  # type: ignore[union-attr]
+            stored = session.get(AuditEvent, target.seq)
+            assert stored is not None
+            assert (stored.actor, stored.canonical) == (target.actor, target.canonical)
     finally:
         engine.dispose()
     assert _verify(database_url, tmp_path).exit_code == 0

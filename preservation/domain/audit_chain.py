@@ -121,122 +121,210 @@ def event_text(event: StoredEvent) -> str:
 
 
 class CheckedRow(NamedTuple):
-    """An event as the chain walk reads it: the stored bytes that were hashed and the columns the links use.
+    """An event as the chain walk reads it: its seq, the stored bytes that were hashed, and the stored hash.
 
-    Whether the event's other columns still spell those bytes is checked apart (by the database, see
-    services.audit_rows.first_altered) and merged by seq: a column problem ranks after a seq gap and a
-    hash mismatch at the same seq and before a broken link, as check() lists them.
+    Everything else the walk checks (the event's own seq, prev_hash and matter links) is read out of the
+    bytes themselves, so what is checked is what was hashed.
     """
 
     seq: int
     canonical: bytes
     hash: str
-    prev_hash: str
-    matter_id: int | None
-    matter_seq: int | None
-    matter_prev_hash: str | None
 
 
-COLUMNS_ALTERED = "its columns differ from the bytes that were hashed: the event was altered"
 HASH_MISMATCH = "stored hash does not match the event's contents: the event was altered"
 SEQ_GAP = "expected seq {}: events are missing or inserted"
-_SEQ_GAP_START = SEQ_GAP.split("{", 1)[0]
+NOT_AN_EVENT = "its stored bytes are not an event's canonical JSON: the event was altered"
+BROKEN_LINK = "prev_hash does not match the previous event's hash: the chain is broken"
+
+# Where the walk finds the links inside the canonical bytes. Keys are sorted, so every key after "details"
+# comes in a fixed order and none can occur inside a string value (a quote there is always escaped): the
+# last ',"prev_hash":"' and the last ',"matter_id":' before it are the event's own, whatever details holds.
+_PREV_KEY = b',"prev_hash":"'
+_MATTER_KEY = b',"matter_id":'
+_NO_MATTER = b',"matter_id":null,"matter_prev_hash":null,"matter_seq":null'
+# ,"occurred_at":"YYYY-MM-DDTHH:MM:SS.ffffffZ" lies between the matter fields and prev_hash.
+_OCCURRED_AT_LENGTH = 44
+_MATTER_LINK = b',"matter_prev_hash":"%s","matter_seq":%d'
+_UNKNOWN = b"-"
 
 
-def outranks_columns(problem: ChainProblem) -> bool:
-    """True when the problem comes before an altered column found at the same seq (a seq gap, a wrong hash)."""
-    return problem.reason == HASH_MISMATCH or problem.reason.startswith(_SEQ_GAP_START)
+_EVENT_KEYS = frozenset(
+    [
+        "action",
+        "actor",
+        "details",
+        "matter_id",
+        "matter_prev_hash",
+        "matter_seq",
+        "occurred_at",
+        "prev_hash",
+        "seq",
+        "subject_id",
+        "subject_type",
+    ]
+)
+
+
+def event_links(canonical: bytes) -> tuple[int, str, int | None, int | None, str | None] | None:
+    """seq, prev_hash, matter_id, matter_seq and matter_prev_hash as the bytes say; None if they are not an
+    event's canonical JSON (every key once, sorted, no spaces: the one spelling the service writes)."""
+    try:
+        document = json.loads(canonical)
+        if not isinstance(document, dict) or document.keys() != _EVENT_KEYS:
+            return None
+        if canonical_json(document).encode() != canonical:
+            return None
+    except (ValueError, TypeError):
+        return None
+    links = tuple(document.get(name) for name in ("seq", "prev_hash", "matter_id", "matter_seq", "matter_prev_hash"))
+    seq, prev_hash, matter, matter_seq, matter_prev_hash = links
+    matter_ok = (matter is None and matter_seq is None and matter_prev_hash is None) or (
+        type(matter) is int and type(matter_seq) is int and isinstance(matter_prev_hash, str)
+    )
+    if type(seq) is not int or not isinstance(prev_hash, str) or not matter_ok:
+        return None
+    return seq, prev_hash, matter, matter_seq, matter_prev_hash
 
 
 class ChainWalk:
     """Follows stored events in seq order, checking every hash and link, and remembers the heads reached.
 
-    Checks: seq runs 1, 2, 3... without gaps; each stored hash is the SHA-256 of the stored bytes; each
-    prev_hash names the event before; each matter's matter_seq runs without gaps and its matter_prev_hash
-    names that matter's previous event.
+    Checks: seq runs 1, 2, 3... without gaps and each event's bytes carry its own seq; each stored hash is
+    the SHA-256 of the stored bytes; each prev_hash names the event before; each matter's matter_seq runs
+    without gaps and its matter_prev_hash names that matter's previous event.
+
+    open_start: the walk begins in the middle of the log (a segment walked apart from the rest): the first
+    event's prev_hash and each matter's first matter_seq and matter_prev_hash are taken as they stand and
+    kept in entry_head and entries, for whoever joins the segments to hold against the heads before them.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, first_seq: int = 1, open_start: bool = False) -> None:
         self.count = 0
-        self.last_seq = 0
-        self.head = GENESIS_HASH
-        self.matter_heads: dict[int, tuple[int, str]] = {}
+        self.last_seq = first_seq - 1
+        self._head: bytes | None = None if open_start else GENESIS_HASH.encode()
+        self._heads: dict[bytes, tuple[int, bytes]] = {}
+        self.open_start = open_start
+        self.entry_head: str | None = None
+        # matter -> (the matter_seq before its first event here, the matter_prev_hash it claims, seq, hash)
+        self.entries: dict[int, tuple[int, str, int, str]] = {}
+
+    @property
+    def head(self) -> str:
+        """The hash of the last event walked (the genesis hash before any; empty for an open start)."""
+        return (self._head or b"").decode()
+
+    @head.setter
+    def head(self, value: str) -> None:
+        self._head = value.encode()
+
+    @property
+    def matter_heads(self) -> dict[int, tuple[int, str]]:
+        """Each matter's last matter_seq and hash so far."""
+        return {int(matter): (seq, digest.decode()) for matter, (seq, digest) in self._heads.items()}
+
+    @matter_heads.setter
+    def matter_heads(self, heads: dict[int, tuple[int, str]]) -> None:
+        self._heads = {str(matter).encode(): (seq, digest.encode()) for matter, (seq, digest) in heads.items()}
 
     def step(self, event: StoredEvent) -> list[ChainProblem]:
         """Check one event given by its columns alone (its bytes rebuilt from them)."""
-        canonical = event_text(event).encode()
-        return self.check(
-            CheckedRow(
-                event.seq,
-                canonical,
-                event.hash,
-                event.prev_hash,
-                event.matter_id,
-                event.matter_seq,
-                event.matter_prev_hash,
-            )
-        )
+        return self.check(CheckedRow(event.seq, event_text(event).encode(), event.hash))
 
-    def check_batch(self, rows: list[CheckedRow]) -> ChainProblem | None:
+    def check_batch(self, rows: list[CheckedRow], *, signed: bool = False) -> ChainProblem | None:
         """Check consecutive events; the first problem, or None. The state stops at the event that failed.
 
-        The same checks as check(), in one loop over local names: this is verification's hot path.
+        signed: the events lie at or before the head a valid checkpoint signs, and the caller compares that
+        head when the walk reaches it. Their links are then read where they stand in the bytes, in one loop
+        over local names (verification's hot path, with anything unusual going to check()): those bytes are
+        the ones the service wrote, in its canonical spelling, or their hashes could not lead to the signed
+        head. Events after it (or in a log without a checkpoint) may have been appended by anyone who can
+        insert a row, so each is parsed and held to the canonical spelling by check().
         """
-        sha256 = hashlib.sha256
-        heads = self.matter_heads
-        last_seq, head, count = self.last_seq, self.head, self.count
-        for row in rows:
-            seq, canonical, stored_hash, prev_hash, matter, matter_seq, matter_prev_hash = row
-            if not (
-                seq == last_seq + 1
-                and prev_hash == head
-                and sha256(canonical).hexdigest() == stored_hash
-                and (
-                    matter is None
-                    or (
-                        matter_seq is not None
-                        and heads.get(matter, (0, GENESIS_HASH)) == (matter_seq - 1, matter_prev_hash)
-                    )
-                )
-            ):
-                self.last_seq, self.head, self.count = last_seq, head, count
+        if not signed:
+            for row in rows:
                 problems = self.check(row)
                 if problems:
                     return problems[0]
-                last_seq, head, count = self.last_seq, self.head, self.count
-                continue
-            if matter is not None:
-                heads[matter] = (matter_seq or 0, stored_hash)
-            last_seq, head, count = seq, stored_hash, count + 1
-        self.last_seq, self.head, self.count = last_seq, head, count
+            return None
+        sha256 = hashlib.sha256
+        heads = self._heads
+        last_seq, count = self.last_seq, self.count
+        # Before an open start's first event no hash is known: no link matches it, so check() sees that event.
+        head = self._head if self._head is not None else _UNKNOWN
+        for row in rows:
+            seq, canonical, stored_hash = row
+            at = canonical.rfind(_PREV_KEY)
+            if (
+                seq == last_seq + 1
+                and sha256(canonical).hexdigest() == stored_hash
+                and canonical.startswith(b'%s","seq":%d,"' % (head, seq), at + 14)
+            ):
+                section = canonical[canonical.rfind(_MATTER_KEY, 0, at) : at - _OCCURRED_AT_LENGTH]
+                if section == _NO_MATTER:
+                    last_seq, head, count = seq, stored_hash.encode(), count + 1
+                    continue
+                split = section.find(b",", 13)
+                matter = section[13:split]
+                current = heads.get(matter)
+                if current is not None and section[split:] == _MATTER_LINK % (current[1], current[0] + 1):
+                    head = stored_hash.encode()
+                    heads[matter] = (current[0] + 1, head)
+                    last_seq, count = seq, count + 1
+                    continue
+            self.last_seq, self._head, self.count = last_seq, None if head is _UNKNOWN else head, count
+            problems = self.check(row)
+            if problems:
+                return problems[0]
+            last_seq, head, count = self.last_seq, self._head or _UNKNOWN, self.count
+        self.last_seq, self._head, self.count = last_seq, None if head is _UNKNOWN else head, count
         return None
 
     def check(self, row: CheckedRow) -> list[ChainProblem]:
         """Check one event against the ones before it; the problems found, earliest first."""
-        seq, canonical, stored_hash, prev_hash, matter, matter_seq, matter_prev_hash = row
+        seq, canonical, stored_hash = row
         problems: list[ChainProblem] = []
         if seq != self.last_seq + 1:
             problems.append(ChainProblem(seq, SEQ_GAP.format(self.last_seq + 1)))
         if hashlib.sha256(canonical).hexdigest() != stored_hash:
             problems.append(ChainProblem(seq, HASH_MISMATCH))
-        if prev_hash != self.head:
-            problems.append(
-                ChainProblem(seq, "prev_hash does not match the previous event's hash: the chain is broken")
-            )
-        if matter is not None:
-            last_seq, last_hash = self.matter_heads.get(matter, (0, GENESIS_HASH))
+        links = event_links(canonical)
+        if links is None:
+            problems.append(ChainProblem(seq, NOT_AN_EVENT))
+        else:
+            problems += self._check_links(seq, stored_hash, links)
+        self.count += 1
+        self.last_seq = seq
+        self._head = stored_hash.encode()
+        return problems
+
+    def _check_links(
+        self, seq: int, stored_hash: str, links: tuple[int, str, int | None, int | None, str | None]
+    ) -> list[ChainProblem]:
+        own_seq, prev_hash, matter, matter_seq, matter_prev_hash = links
+        problems: list[ChainProblem] = []
+        if own_seq != seq:
+            problems.append(ChainProblem(seq, f"its bytes say seq {own_seq}: the event was moved or altered"))
+        if self._head is None:
+            self.entry_head = prev_hash
+        elif prev_hash != self._head.decode():
+            problems.append(ChainProblem(seq, BROKEN_LINK))
+        if matter is None or matter_seq is None or matter_prev_hash is None:
+            return problems
+        key = str(matter).encode()
+        if key not in self._heads and self.open_start:
+            self.entries[matter] = (matter_seq - 1, matter_prev_hash, seq, stored_hash)
+        else:
+            last_seq, last_hash = self._heads.get(key, (0, GENESIS_HASH.encode()))
             if matter_seq != last_seq + 1:
                 problems.append(
                     ChainProblem(seq, f"matter {matter}: expected matter_seq {last_seq + 1}, found {matter_seq}")
                 )
-            if matter_prev_hash != last_hash:
+            if matter_prev_hash != last_hash.decode():
                 problems.append(
                     ChainProblem(seq, f"matter {matter}: matter_prev_hash does not match that matter's previous event")
                 )
-            self.matter_heads[matter] = (matter_seq or 0, stored_hash)
-        self.count += 1
-        self.last_seq = seq
-        self.head = stored_hash
+        self._heads[key] = (matter_seq, stored_hash.encode())
         return problems
 
 

@@ -19,16 +19,19 @@ def _database_url() -> str:
 def run_migrations() -> None:
     """Run the migrations on a live connection (offline SQL generation is not supported)."""
     engine = make_engine(_database_url())
-    with engine.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=Base.metadata,
-            render_as_batch=connection.dialect.name == "sqlite",
-            compare_type=True,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-    engine.dispose()
+    try:
+        with engine.connect() as connection:
+            context.configure(
+                connection=connection,
+                target_metadata=Base.metadata,
+                render_as_batch=connection.dialect.name == "sqlite",
+                compare_type=True,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        # Also when a migration refuses: its pooled connection must not outlive the command.
+        engine.dispose()
 
 
 run_migrations()

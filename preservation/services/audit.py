@@ -78,22 +78,8 @@ def record(
         matter_prev_hash=matter_prev_hash,
     )
     canonical = entry.canonical_bytes()
-    event = AuditEvent(
-        seq=entry.seq,
-        occurred_at=now,
-        actor=entry.actor,
-        action=entry.action,
-        subject_type=entry.subject_type,
-        subject_id=entry.subject_id,
-        matter_id=entry.matter_id,
-        matter_seq=entry.matter_seq,
-        details=entry.details,
-        prev_hash=entry.prev_hash,
-        matter_prev_hash=entry.matter_prev_hash,
-        hash=hashlib.sha256(canonical).hexdigest(),
-        canonical=canonical.decode(),
-    )
-    session.add(event)
+    # The bytes and their hash alone: the database generates every other column from the bytes.
+    session.add(AuditEvent(seq=entry.seq, hash=hashlib.sha256(canonical).hexdigest(), canonical=canonical.decode()))
     session.flush()
 
 

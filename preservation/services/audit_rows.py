@@ -6,29 +6,23 @@ on (matter_id, matter_seq), so memory stays flat however long the log is.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import json
-import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 from typing import cast as cast_type
 
 from sqlalchemy import (
     ColumnElement,
-    Engine,
     LargeBinary,
     Select,
     String,
     cast,
     func,
     select,
-    text,
     type_coerce,
 )
 from sqlalchemy.orm import Session
 
-from preservation.db import READ_ONLY_OPTION
 from preservation.domain.audit_chain import CheckedRow, StoredEvent
 from preservation.models import AuditEvent
 
@@ -129,34 +123,6 @@ def _keyset(
         cursor.close()
 
 
-# The canonical JSON of an event spelled from its columns by the database, in C: the same escaping as
-# Python's json module with ensure_ascii=False (json_quote in SQLite, to_json in PostgreSQL; tested).
-_SPELLING = {
-    "sqlite": (
-        "'{\"action\":' || json_quote(action) || ',\"actor\":' || json_quote(actor)"
-        " || ',\"details\":' || details"
-        " || ',\"matter_id\":' || coalesce(matter_id, 'null')"
-        " || ',\"matter_prev_hash\":' || coalesce(json_quote(matter_prev_hash), 'null')"
-        " || ',\"matter_seq\":' || coalesce(matter_seq, 'null')"
-        " || ',\"occurred_at\":\"' || substr(occurred_at, 1, 10) || 'T' || substr(occurred_at, 12) || 'Z\"'"
-        " || ',\"prev_hash\":' || json_quote(prev_hash) || ',\"seq\":' || seq"
-        " || ',\"subject_id\":' || json_quote(subject_id) || ',\"subject_type\":' || json_quote(subject_type)"
-        " || '}'"
-    ),
-    "postgresql": (
-        "'{\"action\":' || to_json(action)::text || ',\"actor\":' || to_json(actor)::text"
-        " || ',\"details\":' || details"
-        " || ',\"matter_id\":' || coalesce(matter_id::text, 'null')"
-        " || ',\"matter_prev_hash\":' || coalesce(to_json(matter_prev_hash)::text, 'null')"
-        " || ',\"matter_seq\":' || coalesce(matter_seq::text, 'null')"
-        ' || \',"occurred_at":"\' || to_char(occurred_at AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\')'
-        " || '\"' || ',\"prev_hash\":' || to_json(prev_hash)::text || ',\"seq\":' || seq::text"
-        " || ',\"subject_id\":' || to_json(subject_id)::text || ',\"subject_type\":' || to_json(subject_type)::text"
-        " || '}'"
-    ),
-}
-
-
 def _canonical_bytes(session: Session) -> ColumnElement[Any]:
     """The stored canonical JSON as UTF-8 bytes, ready for hashlib without a decode and encode in Python."""
     if session.get_bind().dialect.name == "sqlite":
@@ -168,23 +134,11 @@ def _canonical_bytes(session: Session) -> ColumnElement[Any]:
 def read_checked(
     session: Session, *, first: int = 1, last: int | None = None, batch: int = BATCH
 ) -> Iterator[list[CheckedRow]]:
-    """Events for the chain walk in seq order, a batch at a time: the stored bytes and the link columns.
+    """Events for the chain walk in seq order, a batch at a time: seq, the stored bytes and the stored hash.
 
-    Only what the walk needs: the columns' agreement with the bytes is first_altered's, in the database.
+    The walk reads the links out of the bytes; the other columns are generated from them (migration 0013).
     """
-    query = (
-        select(
-            AuditEvent.seq,
-            _canonical_bytes(session),
-            AuditEvent.hash,
-            AuditEvent.prev_hash,
-            AuditEvent.matter_id,
-            AuditEvent.matter_seq,
-            AuditEvent.matter_prev_hash,
-        )
-        .order_by(AuditEvent.seq)
-        .limit(batch)
-    )
+    query = select(AuditEvent.seq, _canonical_bytes(session), AuditEvent.hash).order_by(AuditEvent.seq).limit(batch)
     if last is not None:
         query = query.where(AuditEvent.seq <= last)
     after = first - 1
@@ -206,131 +160,6 @@ def read_checked(
             after = rows[-1][0]
     finally:
         cursor.close()
-
-
-def _first_altered_sql(dialect: str, first: int, last: int) -> str:
-    # The first event in [first, last] whose columns do not spell its stored bytes (a NULL column counts as
-    # not spelling them), found by the database in one statement: no row reaches Python unless one differs.
-    return (
-        f"SELECT seq FROM audit_events WHERE seq >= {int(first)} AND seq <= {int(last)}"  # noqa: S608 (integers)
-        f" AND NOT coalesce(canonical = {_SPELLING[dialect]}, false) ORDER BY seq LIMIT 1"
-    )
-
-
-def first_altered(session: Session, *, first: int, last: int) -> int | None:
-    """The lowest seq in [first, last] whose columns no longer spell the canonical bytes stored with them."""
-    dialect = session.get_bind().dialect.name
-    found = session.execute(text(_first_altered_sql(dialect, first, last))).scalar()
-    return None if found is None else int(found)
-
-
-class ColumnCheck:
-    """first_altered over [first, last], run beside the chain walk on a connection of its own where it can.
-
-    The database does the whole check in one statement, in C (SQLite releases the GIL while it runs; on
-    PostgreSQL the server's own process does it), so on a second CPU it costs the walk no time. The rows
-    it reads are append-only and below the log's end when it starts, so its own snapshot sees the same
-    events the walk does. Only a reader's session (begin_read_only) gets the thread: a session that has
-    written may hold events no other connection sees yet, and one bound to a single connection (a test's
-    outer transaction) or to an in-memory SQLite database has no second connection that sees its data.
-    The check then runs in the session when result() is asked for.
-    """
-
-    def __init__(self, session: Session, *, first: int, last: int) -> None:
-        self._session = session
-        self._first, self._last = first, last
-        self._found: int | None = None
-        self._error: BaseException | None = None
-        self._thread: threading.Thread | None = None
-        # The thread's driver connection while its statement runs, so that the statement can be cancelled
-        # (never once the connection may have gone back to the pool); changed under the lock.
-        self._running: Any = None
-        self._cancelled = False
-        self._finished = False
-        self._lock = threading.Lock()
-        bind = session.get_bind()
-        reader = session.connection().get_execution_options().get(READ_ONLY_OPTION, False)
-        if first <= last and reader and isinstance(bind, Engine) and not _in_memory(bind):
-            self._thread = threading.Thread(target=self._run, args=(bind,), name="audit-column-check", daemon=True)
-            self._thread.start()
-
-    def _run(self, engine: Engine) -> None:
-        try:
-            with engine.connect() as connection:
-                # A reader: on SQLite it begins DEFERRED, holding nothing that writers wait for.
-                connection.execution_options(**{READ_ONLY_OPTION: True})
-                with self._lock:
-                    if self._cancelled:
-                        return
-                    self._running = connection.connection.dbapi_connection
-                try:
-                    found = connection.exec_driver_sql(
-                        _first_altered_sql(engine.dialect.name, self._first, self._last)
-                    ).scalar()
-                finally:
-                    with self._lock:
-                        self._running = None
-                self._found = None if found is None else int(found)
-                self._finished = True
-        except BaseException as error:
-            self._error = error
-
-    def result(self, upto: int | None = None) -> int | None:
-        """The lowest altered seq in the range, or None; waits for the check to finish.
-
-        upto: the walk stopped there, so only an altered event at or before it matters. A check still
-        running is then cancelled and [first, upto] checked in the session instead; the answer is the
-        lowest altered seq at or before upto, or a later one the check had already found, or None.
-        """
-        last = self._last if upto is None else min(self._last, upto)
-        in_session = self._first <= last
-        if self._thread is None:
-            return first_altered(self._session, first=self._first, last=last) if in_session else None
-        if last < self._last and self._thread.is_alive():
-            self._cancel()
-        self._thread.join()
-        if self._finished:
-            return self._found
-        if self._cancelled:
-            return first_altered(self._session, first=self._first, last=last) if in_session else None
-        raise self._error or RuntimeError("the column check stopped without an answer")
-
-    def _cancel(self) -> None:
-        with self._lock:
-            self._cancelled = True
-            running = self._running
-            if running is None:
-                return
-            # Both drivers allow this from another thread: the statement stops with an error. Under the
-            # lock, so the connection cannot go back to the pool (and to other work) meanwhile.
-            if self._session.get_bind().dialect.name == "sqlite":
-                running.interrupt()
-            else:
-                running.cancel()
-
-
-def _in_memory(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
-
-
-def altered_columns(session: Session, seq: int) -> list[str]:
-    """Which columns of the event at seq no longer hold what its stored canonical bytes say."""
-    row = session.execute(select(AuditEvent.canonical).where(AuditEvent.seq == seq)).first()
-    stored = next((event for batch in read_batches(session, first=seq, last=seq) for event in batch), None)
-    if row is None or stored is None:
-        return []
-    try:
-        hashed = json.loads(row.canonical)
-    except ValueError:
-        return ["canonical"]
-    columns = stored._asdict()
-    del columns["hash"]
-    with contextlib.suppress(ValueError):
-        columns["details"] = json.loads(stored.details)
-    if not isinstance(hashed, dict):
-        return ["canonical"]
-    # Equal values spelled otherwise (details re-encoded, say) name no column: the caller says so.
-    return [name for name, value in columns.items() if hashed.get(name) != value]
 
 
 def last_seq(session: Session) -> int:
@@ -355,3 +184,75 @@ def position_bounds(
         found = session.scalar(select(func.max(position)).where(*scope, AuditEvent.occurred_at < until))
         last = 0 if found is None else int(found)
     return first, last
+
+
+# What migration 0013 made of every column but seq, hash and canonical: generated from canonical. Events
+# are then stored once, as hashed, and nothing can hold other values unless the definitions change, which
+# generated_columns_problem looks for (verify runs it before walking the chain).
+_GENERATED = (
+    "occurred_at",
+    "actor",
+    "action",
+    "subject_type",
+    "subject_id",
+    "matter_id",
+    "matter_seq",
+    "details",
+    "prev_hash",
+    "matter_prev_hash",
+)
+_SQLITE_EXPRESSION = {"occurred_at": "replace(substr(json_extract(canonical, '$.occurred_at'), 1, 26), 'T', ' ')"}
+_POSTGRESQL_EXPRESSION = {
+    "occurred_at": "audit_instant(canonical)",
+    "matter_id": "(((canonical)::json ->> 'matter_id'::text))::integer",
+    "matter_seq": "(((canonical)::json ->> 'matter_seq'::text))::bigint",
+    "details": "(((canonical)::json -> 'details'::text))::text",
+}
+_SQLITE_VIRTUAL = 2  # pragma table_xinfo's "hidden" for a VIRTUAL generated column, computed whenever read
+_POSTGRESQL_INSTANT = "SELECT (p_canonical::json ->> 'occurred_at')::timestamptz"
+
+
+def _sqlite_definition(name: str) -> str:
+    expression = _SQLITE_EXPRESSION.get(name, f"json_extract(canonical, '$.{name}')")
+    return f" GENERATED ALWAYS AS ({expression}) VIRTUAL"
+
+
+def generated_columns_problem(session: Session) -> str | None:
+    """Why audit_events' columns may no longer be what its hashed bytes say (a changed definition), or None."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        table = connection.exec_driver_sql(
+            "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'audit_events'"
+        ).scalar()
+        kinds: dict[str, int] = dict(
+            connection.exec_driver_sql("SELECT name, hidden FROM pragma_table_xinfo('audit_events')").all()
+        )
+        changed = [
+            name
+            for name in _GENERATED
+            if kinds.get(name) != _SQLITE_VIRTUAL or _sqlite_definition(name) not in (table or "")
+        ]
+    else:
+        found: dict[str, str | None] = dict(
+            connection.exec_driver_sql(
+                "SELECT column_name, CASE WHEN is_generated = 'ALWAYS' THEN generation_expression END"
+                " FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'audit_events'"
+            ).all()
+        )
+        changed = [
+            name
+            for name in _GENERATED
+            if found.get(name) != _POSTGRESQL_EXPRESSION.get(name, f"((canonical)::json ->> '{name}'::text)")
+        ]
+        instant = connection.exec_driver_sql(
+            "SELECT prosrc FROM pg_proc WHERE proname = 'audit_instant'"
+            " AND pronamespace = current_schema()::regnamespace"
+        ).scalar()
+        if (instant or "").strip() != _POSTGRESQL_INSTANT:
+            changed.append("occurred_at (audit_instant() was redefined)")
+    if not changed:
+        return None
+    return (
+        f"audit_events no longer generates {', '.join(changed)} from the hashed bytes: the table's definition "
+        "was changed, so those columns may hold what no event says"
+    )

@@ -13,13 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from preservation.domain.audit_chain import (
-    COLUMNS_ALTERED,
-    GENESIS_HASH,
-    ChainProblem,
     ChainWalk,
-    CheckedRow,
     format_timestamp,
-    outranks_columns,
 )
 from preservation.domain.checkpoints import (
     Checkpoint,
@@ -33,8 +28,9 @@ from preservation.domain.checkpoints import (
     verifier_key,
 )
 from preservation.domain.errors import Conflict
-from preservation.models import AuditCheckpoint, AuditEvent
-from preservation.services.audit_rows import ColumnCheck, altered_columns, last_seq, read_checked
+from preservation.models import AuditCheckpoint
+from preservation.services.audit_rows import generated_columns_problem, last_seq, read_checked
+from preservation.services.audit_walk import walk_log
 
 
 class CheckpointRefused(Conflict):
@@ -94,16 +90,10 @@ def draft_checkpoint(session: Session, signer: Signer, now: dt.datetime) -> Chec
                 f"{previous.tree_size}: events were removed"
             )
     walk = _walk_from(previous)
-    columns = ColumnCheck(session, first=walk.last_seq + 1, last=size)
-    first: ChainProblem | None = None
     for batch in read_checked(session, first=walk.last_seq + 1, last=size):
         first = walk.check_batch(batch)
         if first is not None:
-            break
-    first = _earliest(first, columns.result(upto=None if first is None else first.seq))
-    if first is not None:
-        reason = _named(session, first).reason
-        raise CheckpointRefused(f"no checkpoint signed: the chain breaks at seq {first.seq}: {reason}")
+            raise CheckpointRefused(f"no checkpoint signed: the chain breaks at seq {first.seq}: {first.reason}")
     if walk.last_seq != size:
         raise CheckpointRefused(f"no checkpoint signed: the log should run to seq {size}, it stops at {walk.last_seq}")
     body = checkpoint_body(signer.name, size, walk.head, format_timestamp(now), walk.matter_heads)
@@ -200,13 +190,14 @@ def _checked_state(row: AuditCheckpoint, key: VerifierKey | None) -> tuple[Check
     return state, summary, error
 
 
-def verify_log(session: Session, key: VerifierKey | None) -> LogVerdict:
+def verify_log(session: Session, key: VerifierKey | None, *, segments: int | None = None) -> LogVerdict:
     """Walk the whole log, then hold it against the latest checkpoint; report the first problem.
 
     key is the configured signing key's public half; without it the copy stored with the checkpoint is
-    used, which proves the checkpoint was not altered since signing but not who signed it. The events
-    are those in the log when it starts; the check that their columns still spell their stored bytes runs
-    beside the chain walk (see ColumnCheck), and the earlier of the two findings is the one reported.
+    used, which proves the checkpoint was not altered since signing but not who signed it. segments: how
+    many runs of the log to walk side by side (see services.audit_walk; by default, what pays). The events
+    are those in the log when it starts. Their columns are generated from the hashed bytes; a table whose
+    definition no longer says so is reported first, as nothing read from its columns can be trusted.
     """
     row = latest_checkpoint(session)
     signed: Checkpoint | None = None
@@ -216,99 +207,57 @@ def verify_log(session: Session, key: VerifierKey | None) -> LogVerdict:
         if signed is None:
             problem = VerifyProblem("signature", None, f"checkpoint {row.id} does not verify: {error}")
             return LogVerdict(0, "", problem, summary)
+    changed = generated_columns_problem(session)
+    if changed is not None:
+        return LogVerdict(0, "", VerifyProblem("schema", None, changed), summary)
     size = last_seq(session)
-    columns = ColumnCheck(session, first=1, last=size)
-    walked = _walk_log(session, size, row, signed, summary)
-    # Where the walk stopped, an altered event after it no longer matters.
-    altered = columns.result(upto=walked.problem.seq if walked.problem else None)
-    if altered is None or not _before(altered, walked.problem):
-        return walked
-    head = GENESIS_HASH
-    if altered > 1:
-        head = session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == altered - 1)) or ""
-    # The walk found nothing wrong before the altered event, so seq ran 1 .. altered - 1 without a gap.
-    first = _named(session, ChainProblem(altered, COLUMNS_ALTERED))
-    return LogVerdict(altered - 1, head, VerifyProblem("chain", altered, first.reason), summary)
+    return _walk_log(session, size, row, signed, summary, segments=segments)
 
 
 def _walk_log(
-    session: Session, size: int, row: AuditCheckpoint | None, signed: Checkpoint | None, summary: CheckpointCheck | None
+    session: Session,
+    size: int,
+    row: AuditCheckpoint | None,
+    signed: Checkpoint | None,
+    summary: CheckpointCheck | None,
+    *,
+    segments: int | None = None,
 ) -> LogVerdict:
     """The chain walk of verify_log over seq 1 .. size: hashes, links, and the signed heads."""
     # Unsigned hints from earlier checkpoints: where a rewrite begins.
     earlier = dict(session.execute(select(AuditCheckpoint.tree_size, AuditCheckpoint.head_hash)).all())
-    walk = ChainWalk()
-    matched_before = 0
-    for batch in read_checked(session, last=size):
-        # Split where the checkpoint's head falls, to compare the heads reached there.
-        # Rows are the driver's tuples in CheckedRow's order: [0] is seq, [2] the hash.
-        cut = signed.tree_size - batch[0][0] + 1 if signed is not None else -1
-        parts = [batch[:cut], batch[cut:]] if 0 < cut <= len(batch) else [batch]
-        for part in parts:
-            first = walk.check_batch(part)
-            if first is not None:
-                return _chain_broken(walk, first, summary)
-            matched_before = max([matched_before, *_matching(part, earlier, signed)])
-            if signed is not None and part and part[-1][0] == signed.tree_size:
-                reached = dict(walk.matter_heads)
-                if walk.head != signed.head_hash or reached != signed.matter_heads:
-                    reason = _rewrite_reason(signed, walk.head, reached, matched_before, row)
-                    return LogVerdict(walk.count, walk.head, VerifyProblem("rewritten", walk.last_seq, reason), summary)
-    if signed is not None and walk.last_seq < signed.tree_size:
-        missing = signed.tree_size - walk.last_seq
+    cut = signed.tree_size if signed is not None else None
+    walked = walk_log(session, size, cut=cut, marks=earlier, segments=segments)
+    problem = walked.problem
+    # The heads a checkpoint signed are compared where the walk reaches them, before anything after.
+    if signed is not None and walked.cut_head is not None and (problem is None or problem.seq > signed.tree_size):
+        reached = walked.cut_heads or {}
+        if walked.cut_head != signed.head_hash or reached != signed.matter_heads:
+            matched_before = max(
+                [0]
+                + [
+                    position
+                    for position, head in earlier.items()
+                    if position < signed.tree_size and walked.marks.get(position) == head
+                ]
+            )
+            reason = _rewrite_reason(signed, walked.cut_head, reached, matched_before, row)
+            at = signed.tree_size
+            return LogVerdict(at, walked.cut_head, VerifyProblem("rewritten", at, reason), summary)
+    if problem is not None:
+        return LogVerdict(walked.count, walked.head, VerifyProblem("chain", problem.seq, problem.reason), summary)
+    if signed is not None and walked.last_seq < signed.tree_size:
+        missing = signed.tree_size - walked.last_seq
         reason = (
-            f"missing tail: the log ends at seq {walk.last_seq} but checkpoint {summary.id if summary else ''} "
+            f"missing tail: the log ends at seq {walked.last_seq} but checkpoint {summary.id if summary else ''} "
             f"signed {signed.tree_size} events: the last {missing} were removed"
         )
-        return LogVerdict(walk.count, walk.head, VerifyProblem("missing_tail", walk.last_seq + 1, reason), summary)
-    appended = walk.last_seq - signed.tree_size if signed is not None else 0
+        return LogVerdict(
+            walked.count, walked.head, VerifyProblem("missing_tail", walked.last_seq + 1, reason), summary
+        )
+    appended = walked.last_seq - signed.tree_size if signed is not None else 0
     notes = [f"{appended} events appended since the checkpoint, chained but not yet signed"] if appended else []
-    return LogVerdict(walk.count, walk.head, None, summary, notes)
-
-
-def _before(altered: int, problem: VerifyProblem | ChainProblem | None) -> bool:
-    """Whether an event whose columns were altered comes before the problem the walk found, as a walk that
-    checked each event's columns along with its hash would have met them."""
-    if problem is None or problem.seq is None:
-        return problem is None
-    if altered != problem.seq:
-        return altered < problem.seq
-    # At the same seq: after a seq gap or a wrong hash, before a broken link; before a rewritten head.
-    chain = isinstance(problem, ChainProblem) or problem.kind == "chain"
-    return not (chain and outranks_columns(ChainProblem(problem.seq, problem.reason)))
-
-
-def _earliest(walked: ChainProblem | None, altered: int | None) -> ChainProblem | None:
-    """The first of the walk's problem and an altered event's."""
-    if altered is not None and _before(altered, walked):
-        return ChainProblem(altered, COLUMNS_ALTERED)
-    return walked
-
-
-def _matching(part: list[CheckedRow], earlier: dict[int, str], signed: Checkpoint | None) -> list[int]:
-    """Positions in a checked run of events where an earlier checkpoint's head still matches."""
-    if not part:
-        return []
-    start, end = part[0][0], part[-1][0]
-    limit = signed.tree_size if signed is not None else end + 1
-    return [
-        size
-        for size, head in earlier.items()
-        if start <= size <= end and size < limit and part[size - start][2] == head
-    ]
-
-
-def _named(session: Session, problem: ChainProblem) -> ChainProblem:
-    """The problem, naming the altered columns when the columns no longer spell the hashed bytes."""
-    if problem.reason != COLUMNS_ALTERED:
-        return problem
-    columns = altered_columns(session, problem.seq)
-    what = f"its columns ({', '.join(columns)})" if columns else "its columns (spelled otherwise)"
-    return ChainProblem(problem.seq, problem.reason.replace("its columns", what, 1))
-
-
-def _chain_broken(walk: ChainWalk, first: ChainProblem, summary: CheckpointCheck | None) -> LogVerdict:
-    return LogVerdict(walk.count, walk.head, VerifyProblem("chain", first.seq, first.reason), summary)
+    return LogVerdict(walked.count, walked.head, None, summary, notes)
 
 
 def _rewrite_reason(

@@ -311,7 +311,12 @@ def audit_view(unit: Unit, page: int, per_page: int, *, filters: dict[str, Any])
     """Audit events matching the filters (matter, action, actor, time range), newest first."""
     query = select(AuditEvent).order_by(AuditEvent.seq.desc())
     if filters.get("matter_id"):
-        query = query.where(AuditEvent.matter_id == filters["matter_id"])
+        # The same order within one matter, read straight down its index (no sort of all its events).
+        query = (
+            select(AuditEvent)
+            .where(AuditEvent.matter_id == filters["matter_id"])
+            .order_by(AuditEvent.matter_seq.desc())
+        )
     if filters.get("action"):
         query = query.where(AuditEvent.action == filters["action"])
     if filters.get("actor"):

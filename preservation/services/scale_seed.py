@@ -305,20 +305,7 @@ def _chain(session: Session, count: int, matters: list[int], now: dt.datetime) -
         )
         canonical = entry.canonical_bytes()
         digest = hashlib.sha256(canonical).hexdigest()
-        yield {
-            "seq": seq,
-            "occurred_at": moment,
-            "actor": entry.actor,
-            "action": entry.action,
-            "subject_type": entry.subject_type,
-            "subject_id": entry.subject_id,
-            "matter_id": matter,
-            "matter_seq": matter_seq + 1,
-            "details": details,
-            "prev_hash": prev,
-            "matter_prev_hash": matter_prev,
-            "hash": digest,
-            "canonical": canonical.decode(),
-        }
+        # The bytes and their hash: the database generates the other columns from the bytes.
+        yield {"seq": seq, "hash": digest, "canonical": canonical.decode()}
         prev = digest
         matter_heads[matter] = (matter_seq + 1, digest)

@@ -95,15 +95,25 @@ def rechained(events: list[StoredEvent], seq: int, **change: Any) -> list[Stored
     return result
 
 
-REWRITE = (
-    "UPDATE audit_events SET actor = :actor, details = :details, prev_hash = :prev_hash, "
-    "matter_prev_hash = :matter_prev_hash, hash = :hash, canonical = :canonical WHERE seq = :seq"
-)
+# The database generates every other column from canonical: a forger rewrites the bytes (and the hash, to match).
+REWRITE = "UPDATE audit_events SET hash = :hash, canonical = :canonical WHERE seq = :seq"
 
 
 def rewrite_params(events: list[StoredEvent], since_seq: int) -> list[dict[str, Any]]:
-    """Parameters of REWRITE for every event from since_seq on: columns and stored bytes rewritten alike."""
-    return [{**event._asdict(), "canonical": event_text(event)} for event in events if event.seq >= since_seq]
+    """Parameters of REWRITE for every event from since_seq on: the stored bytes and hash of each, as given."""
+    return [
+        {"seq": event.seq, "hash": event.hash, "canonical": event_text(event)}
+        for event in events
+        if event.seq >= since_seq
+    ]
+
+
+def altered(event: StoredEvent, *, rehash: bool = False, **change: Any) -> dict[str, Any]:
+    """Parameters of REWRITE for one event whose stored bytes say otherwise: its old hash kept, or with rehash its
+    hash recomputed over the new bytes (a seq in change is one the bytes say; the row keeps its own)."""
+    canonical = event_text(event._replace(**change))
+    digest = hashlib.sha256(canonical.encode()).hexdigest() if rehash else event.hash
+    return {"seq": event.seq, "hash": digest, "canonical": canonical}
 
 
 # Exports and the stand-alone verifier -------------------------------------------------------------------

@@ -1,10 +1,13 @@
-"""Migration 0007 backfills each existing event's canonical bytes exactly as they were hashed, and keeps the
-append-only triggers."""
+"""Migration 0007 backfills each existing event's canonical bytes exactly as they were hashed; migration 0013
+then generates every other column from those bytes, keeping the append-only triggers, and refuses to when an
+event's columns no longer spell its bytes (rebuilding them from the bytes would erase that evidence)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import uuid
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,11 +18,20 @@ from sqlalchemy.exc import DBAPIError
 
 from preservation import migrate
 from preservation.db import make_engine, make_session_factory
-from preservation.domain.audit_chain import GENESIS_HASH, ChainEntry, ChainWalk, canonical_json, format_timestamp
-from preservation.services.audit_rows import first_altered, read_checked
+from preservation.domain.audit_chain import (
+    GENESIS_HASH,
+    ChainEntry,
+    ChainWalk,
+    canonical_json,
+    format_timestamp,
+    stored_event,
+)
+from preservation.services.audit_rows import read_batches, read_checked
+from preservation.services.checkpoints import verify_log
 from tests.conftest import POSTGRES_URL
 
 BEFORE = "0006_hold_notices"
+BEFORE_GENERATED = "0012_audit_append_function"
 INSERT = (
     "INSERT INTO audit_events (seq, occurred_at, actor, action, subject_type, subject_id, matter_id, matter_seq, "
     "details, prev_hash, matter_prev_hash, hash) VALUES (:seq, :occurred_at, :actor, :action, :subject_type, "
@@ -76,29 +88,86 @@ def _old_events(count: int) -> list[tuple[ChainEntry, dt.datetime, str]]:
     return events
 
 
-def test_existing_events_get_the_bytes_they_were_hashed_over(empty_url: str, db_kind: str) -> None:
+def _stored_before_0007(empty_url: str, db_kind: str, count: int) -> list[tuple[ChainEntry, dt.datetime, str]]:
+    """A database at 0006 holding count events as the service then stored them: columns and hash, no bytes."""
     migrate.upgrade(empty_url, BEFORE)
-    events = _old_events(30)
+    events = _old_events(count)
     engine = create_engine(empty_url)
     with engine.begin() as connection:
         for entry, moment, digest in events:
             stored = moment.strftime("%Y-%m-%d %H:%M:%S.%f") if db_kind == "sqlite" else moment
             connection.execute(text(INSERT), {**entry.__dict__, "occurred_at": stored, "hash": digest})
     engine.dispose()
+    return events
+
+
+def test_existing_events_get_the_bytes_they_were_hashed_over(empty_url: str, db_kind: str) -> None:
+    events = _stored_before_0007(empty_url, db_kind, 30)
 
     migrate.upgrade(empty_url, "0007_audit_canonical_bytes")
 
+    engine = create_engine(empty_url)
+    with engine.connect() as connection:
+        stored = dict(connection.execute(text("SELECT seq, canonical FROM audit_events")).all())
+    engine.dispose()
+    assert stored == {entry.seq: entry.canonical_bytes().decode() for entry, _, _ in events}
+
+    migrate.upgrade(empty_url)
+
     engine = make_engine(empty_url)
     with make_session_factory(engine)() as session:
-        stored = dict(session.execute(text("SELECT seq, canonical FROM audit_events")).all())
-        assert stored == {entry.seq: entry.canonical_bytes().decode() for entry, _, _ in events}
+        # The columns generated from the bytes hold what the service once stored in them.
+        columns = [event for batch in read_batches(session) for event in batch]
+        assert columns == [stored_event(entry, digest) for entry, _, digest in events]
         walk = ChainWalk()
         problems = [problem for batch in read_checked(session) for row in batch for problem in walk.check(row)]
         assert problems == []
         assert (walk.count, walk.head) == (30, events[-1][2])
-        assert first_altered(session, first=1, last=30) is None
+        assert verify_log(session, None).problem is None
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
-        connection.execute(text("UPDATE audit_events SET canonical = 'x' WHERE seq = 3"))
+        connection.execute(text("UPDATE audit_events SET canonical = canonical WHERE seq = 3"))
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
         connection.execute(text("DELETE FROM audit_events WHERE seq = 3"))
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        pytest.param("UPDATE audit_events SET actor = 'user:mallory@example.org' WHERE seq = 17", id="column"),
+        pytest.param(
+            "UPDATE audit_events SET canonical = replace(canonical, '\"n\"\\:17', '\"n\"\\:71') WHERE seq = 17",
+            id="bytes",
+        ),
+    ],
+)
+def test_generating_the_columns_refuses_events_whose_columns_were_altered(
+    empty_url: str, db_kind: str, tamper: str
+) -> None:
+    """Before 0013 a column could be changed apart from the bytes; the upgrade stops rather than erase that."""
+    _stored_before_0007(empty_url, db_kind, 30)
+    migrate.upgrade(empty_url, BEFORE_GENERATED)
+    engine = create_engine(empty_url)
+    with engine.begin() as connection:
+        if db_kind == "postgresql":
+            connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+        else:
+            connection.execute(text("DROP TRIGGER audit_events_no_update"))
+        before = connection.execute(text("SELECT actor, canonical FROM audit_events WHERE seq = 17")).one()
+        assert connection.execute(text(tamper)).rowcount == 1  # type: ignore[attr-defined]
+        altered = connection.execute(text("SELECT actor, canonical FROM audit_events WHERE seq = 17")).one()
+    assert altered != before
+
+    with pytest.raises(RuntimeError, match="audit event 17: its columns no longer spell the bytes that were hashed"):
+        migrate.upgrade(empty_url)
+    # The migration environment leaves its engine undisposed when a migration raises: its pooled connection is
+    # closed here, not by the garbage collector during some later test.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+
+    assert migrate.current_revision(engine) == BEFORE_GENERATED
+    with engine.connect() as connection:
+        kept = connection.execute(text("SELECT actor, canonical FROM audit_events WHERE seq = 17")).one()
+    engine.dispose()
+    assert kept == altered

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from preservation.adapters.signing import SigningKeyError, generate_key_file, load_signer
 from preservation.db import make_engine
+from preservation.domain.audit_chain import BROKEN_LINK, HASH_MISMATCH
 from preservation.domain.checkpoints import NoteError, VerifierKey, open_note, parse_checkpoint
 from preservation.models import AuditCheckpoint
-from tests.audit.support import KEY_NAME, StoredTrail, record_trail
+from tests.audit.support import KEY_NAME, REWRITE, StoredTrail, altered, record_trail
 
 GO_VERIFIER_KEY = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
 GO_SIGNER_KEY = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
@@ -120,10 +121,14 @@ def test_a_checkpoint_is_signed_only_when_the_log_grew(trail: StoredTrail, cli: 
 def test_no_checkpoint_vouches_for_a_broken_chain(
     trail: StoredTrail, cli: Callable[..., Result], hostile_dba: Callable[..., None]
 ) -> None:
-    hostile_dba("UPDATE audit_events SET actor = 'user:mallory@example.org' WHERE seq = 5")
+    hostile_dba(REWRITE, **altered(trail.events[4], actor="user:mallory@example.org"))
     result = cli("audit", "checkpoint")
     assert result.exit_code != 0
-    assert "no checkpoint signed: the chain breaks at seq 5" in result.output
+    assert f"no checkpoint signed: the chain breaks at seq 5: {HASH_MISMATCH}" in result.output
+    hostile_dba(REWRITE, **altered(trail.events[4], rehash=True, actor="user:mallory@example.org"))
+    relinked = cli("audit", "checkpoint")
+    assert relinked.exit_code != 0
+    assert f"no checkpoint signed: the chain breaks at seq 6: {BROKEN_LINK}" in relinked.output
     assert _checkpoints(trail.database_url) == []
 
 

@@ -16,12 +16,12 @@ import pytest
 from click.testing import Result
 
 from preservation.adapters.signing import generate_key_file, load_signer
-from preservation.domain.audit_chain import event_text
 from preservation.domain.checkpoints import checkpoint_body, sign_note, verifier_key
 from tests.audit.support import (
     KEY_NAME,
     REWRITE,
     StoredTrail,
+    altered,
     extract,
     forged_line,
     lines,
@@ -206,21 +206,20 @@ def signed(trail: StoredTrail, cli: Callable[..., Result]) -> StoredTrail:
 def test_an_event_changed_in_the_database(
     signed: StoredTrail, hostile_dba: Callable[..., None], cli: Callable[..., Result], tmp_path: Path
 ) -> None:
-    """A column changed alone: events.jsonl carries the stored bytes, events.csv the columns, and they differ."""
-    hostile_dba("UPDATE audit_events SET subject_id = 'x' WHERE seq = 30")
-    output = _failed(_export_after(cli, tmp_path))
-    assert "events.csv row 31: differs from events.jsonl line 30 (seq 30)" in output
-
-
-def test_an_event_changed_in_the_database_bytes_and_columns_alike(
-    signed: StoredTrail, hostile_dba: Callable[..., None], cli: Callable[..., Result], tmp_path: Path
-) -> None:
-    forged = signed.events[29]._replace(subject_id="x")
-    hostile_dba(
-        "UPDATE audit_events SET subject_id = 'x', canonical = :canonical WHERE seq = 30", canonical=event_text(forged)
-    )
+    """The stored bytes changed, the hash kept: events.csv is spelled from columns generated from those bytes, so it
+    agrees with events.jsonl, and the hash beside the event names it."""
+    hostile_dba(REWRITE, **altered(signed.events[29], subject_id="x"))
     output = _failed(_export_after(cli, tmp_path))
     assert "events.jsonl line 30 (seq 30): the event's bytes do not hash to the hash beside them" in output
+    assert "events.csv" not in output
+
+
+def test_an_event_changed_in_the_database_with_its_hash_recomputed(
+    signed: StoredTrail, hostile_dba: Callable[..., None], cli: Callable[..., Result], tmp_path: Path
+) -> None:
+    hostile_dba(REWRITE, **altered(signed.events[29], rehash=True, subject_id="x"))
+    output = _failed(_export_after(cli, tmp_path))
+    assert "events.jsonl line 31 (seq 31): prev_hash is not the hash of the event before it" in output
 
 
 def test_an_event_deleted_in_the_database(

@@ -182,9 +182,17 @@ def test_audit_page_checks_the_whole_chain_when_asked(sign_in_as: SignIn, databa
             connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
         else:
             connection.execute(text("DROP TRIGGER audit_events_no_update"))
-        connection.execute(text("UPDATE audit_events SET actor = 'user:mallory@example.org' WHERE seq = 3"))
+        # The columns are generated from the stored bytes: the forger rewrites those, keeping the stored hash.
+        forged = connection.execute(
+            text(
+                "UPDATE audit_events SET canonical = replace(canonical, '\"actor\":\"' || actor || '\"', :forged)"
+                " WHERE seq = 3 RETURNING actor"
+            ),
+            {"forged": '"actor":"user:mallory@example.org"'},
+        )
+        assert forged.scalar_one() == "user:mallory@example.org"
         if db_kind == "postgresql":
             connection.execute(text("ALTER TABLE audit_events ENABLE TRIGGER USER"))
     engine.dispose()
     broken = client.get("/audit?verify=1").get_data(as_text=True)
-    assert "chain BROKEN</span> at seq 3: its columns (actor) differ from the bytes that were hashed" in broken
+    assert "chain BROKEN</span> at seq 3: stored hash does not match the event&#39;s contents" in broken

@@ -30,7 +30,10 @@ class VerifyProblemSchema(ma.Schema):
     """The first thing wrong."""
 
     kind = ma.fields.String(
-        metadata={"description": "chain (an event altered, missing or inserted), missing_tail, rewritten, signature"}
+        metadata={
+            "description": "chain (an event altered, missing or inserted), missing_tail, rewritten, signature, "
+            "schema (the table no longer generates its columns from the hashed bytes)"
+        }
     )
     seq = ma.fields.Integer(allow_none=True, metadata={"description": "where it shows; null for a bad signature"})
     reason = ma.fields.String()
