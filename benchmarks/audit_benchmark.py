@@ -61,7 +61,7 @@ from sqlalchemy.engine import make_url
 from preservation import migrate
 from preservation.adapters.signing import generate_key_file, load_signer
 from preservation.db import begin_read_only, make_engine, make_session_factory
-from preservation.domain.audit_chain import GENESIS_HASH, StoredEvent, event_text
+from preservation.domain.audit_chain import GENESIS_HASH, ChainEntry, StoredEvent, event_text, format_timestamp
 from preservation.domain.checkpoints import checkpoint_body, sign_note, verifier_key
 from preservation.domain.vocabulary import AUDIT_ACTIONS
 
@@ -253,23 +253,24 @@ def appender(url: str, chained: bool, writer: int, count: int, start_at: float) 
                 unit = Unit(session=session, actor="user:bench@example.org")
                 audit.record(unit, "matter.updated", "matter", index, matter_id=writer + 1, details={"i": index})
             else:
-                now = dt.datetime.now(dt.UTC)
-                fields: dict[str, Any] = {
-                    "seq": 10_000_000 * (writer + 1) + index,
-                    "actor": "user:bench@example.org",
-                    "action": "matter.updated",
-                    "subject_type": "matter",
-                    "subject_id": str(index),
-                    "matter_id": None,
-                    "matter_seq": None,
-                    "details": json.dumps({"i": index}),
-                    "prev_hash": secrets.token_hex(32),
-                    "matter_prev_hash": None,
-                    "hash": secrets.token_hex(32),
-                }
-                # The same row a chained append writes, canonical bytes included, without the chain.
-                canonical = json.dumps({**fields, "occurred_at": now.isoformat()}, sort_keys=True)
-                session.add(AuditEvent(**fields, occurred_at=now, canonical=canonical))
+                # The same row a chained append writes (its bytes, their hash, the columns the database
+                # generates from them), without the chain: no lock, no heads, links that are random.
+                entry = ChainEntry(
+                    seq=10_000_000 * (writer + 1) + index,
+                    occurred_at=format_timestamp(dt.datetime.now(dt.UTC)),
+                    actor="user:bench@example.org",
+                    action="matter.updated",
+                    subject_type="matter",
+                    subject_id=str(index),
+                    matter_id=1000 + writer,  # matters of their own: the chained run used 1 to 8
+                    matter_seq=index + 1,
+                    details=json.dumps({"i": index}),
+                    prev_hash=secrets.token_hex(32),
+                    matter_prev_hash=secrets.token_hex(32),
+                )
+                canonical = entry.canonical_bytes()
+                digest = hashlib.sha256(canonical).hexdigest()
+                session.add(AuditEvent(seq=entry.seq, hash=digest, canonical=canonical.decode()))
             session.commit()
     engine.dispose()
     return count, time.time()

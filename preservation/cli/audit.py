@@ -59,6 +59,9 @@ def audit_verify() -> None:
 
 def _report(verdict: LogVerdict) -> None:
     problem, signed = verdict.problem, verdict.checkpoint
+    if problem is not None and problem.kind == "schema":
+        click.echo(f"audit table CHANGED: {problem.reason}", err=True)
+        sys.exit(1)
     if problem is not None and problem.seq is None:
         click.echo(f"audit checkpoint INVALID: {problem.reason}", err=True)
         sys.exit(1)

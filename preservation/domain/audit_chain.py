@@ -137,15 +137,10 @@ SEQ_GAP = "expected seq {}: events are missing or inserted"
 NOT_AN_EVENT = "its stored bytes are not an event's canonical JSON: the event was altered"
 BROKEN_LINK = "prev_hash does not match the previous event's hash: the chain is broken"
 
-# Where the walk finds the links inside the canonical bytes. Keys are sorted, so every key after "details"
-# comes in a fixed order and none can occur inside a string value (a quote there is always escaped): the
-# last ',"prev_hash":"' and the last ',"matter_id":' before it are the event's own, whatever details holds.
+# Where the signed walk finds the link inside the canonical bytes. Keys are sorted, so every key after
+# "details" comes in a fixed order and none can occur inside a string value (a quote there is always
+# escaped): the last ',"prev_hash":"' is the event's own, whatever details holds.
 _PREV_KEY = b',"prev_hash":"'
-_MATTER_KEY = b',"matter_id":'
-_NO_MATTER = b',"matter_id":null,"matter_prev_hash":null,"matter_seq":null'
-# ,"occurred_at":"YYYY-MM-DDTHH:MM:SS.ffffffZ" lies between the matter fields and prev_hash.
-_OCCURRED_AT_LENGTH = 44
-_MATTER_LINK = b',"matter_prev_hash":"%s","matter_seq":%d'
 _UNKNOWN = b"-"
 
 
@@ -234,12 +229,17 @@ class ChainWalk:
     def check_batch(self, rows: list[CheckedRow], *, signed: bool = False) -> ChainProblem | None:
         """Check consecutive events; the first problem, or None. The state stops at the event that failed.
 
+        By default each event goes through check(): parsed, held to the canonical spelling, every link and
+        each matter's chain checked. Events after the last checkpoint (or in a log without one) need that:
+        anyone able to insert a row could have written them.
+
         signed: the events lie at or before the head a valid checkpoint signs, and the caller compares that
-        head when the walk reaches it. Their links are then read where they stand in the bytes, in one loop
-        over local names (verification's hot path, with anything unusual going to check()): those bytes are
-        the ones the service wrote, in its canonical spelling, or their hashes could not lead to the signed
-        head. Events after it (or in a log without a checkpoint) may have been appended by anyone who can
-        insert a row, so each is parsed and held to the canonical spelling by check().
+        head (and the matter heads) when the walk reaches it. Then only the global chain is followed, in one
+        loop over local names (verification's hot path): each hash, and each prev_hash and seq read where
+        the canonical spelling puts them. Followed back from a signed head, the hashes prove these are the
+        bytes the service wrote, so their matter links are the ones it wrote too; the matter chains are not
+        followed and matter_heads is not kept. A caller that finds anything wrong up to the signed head
+        walks again without `signed` for the exact first problem. Anything unusual goes to check().
         """
         if not signed:
             for row in rows:
@@ -248,30 +248,18 @@ class ChainWalk:
                     return problems[0]
             return None
         sha256 = hashlib.sha256
-        heads = self._heads
         last_seq, count = self.last_seq, self.count
         # Before an open start's first event no hash is known: no link matches it, so check() sees that event.
         head = self._head if self._head is not None else _UNKNOWN
         for row in rows:
             seq, canonical, stored_hash = row
-            at = canonical.rfind(_PREV_KEY)
             if (
                 seq == last_seq + 1
                 and sha256(canonical).hexdigest() == stored_hash
-                and canonical.startswith(b'%s","seq":%d,"' % (head, seq), at + 14)
+                and canonical.startswith(b'%s","seq":%d,"' % (head, seq), canonical.rfind(_PREV_KEY) + 14)
             ):
-                section = canonical[canonical.rfind(_MATTER_KEY, 0, at) : at - _OCCURRED_AT_LENGTH]
-                if section == _NO_MATTER:
-                    last_seq, head, count = seq, stored_hash.encode(), count + 1
-                    continue
-                split = section.find(b",", 13)
-                matter = section[13:split]
-                current = heads.get(matter)
-                if current is not None and section[split:] == _MATTER_LINK % (current[1], current[0] + 1):
-                    head = stored_hash.encode()
-                    heads[matter] = (current[0] + 1, head)
-                    last_seq, count = seq, count + 1
-                    continue
+                last_seq, head, count = seq, stored_hash.encode(), count + 1
+                continue
             self.last_seq, self._head, self.count = last_seq, None if head is _UNKNOWN else head, count
             problems = self.check(row)
             if problems:

@@ -80,12 +80,19 @@ def walk_segment(
     walk: ChainWalk,
     cut: int | None,
     marks: Iterable[int] = (),
+    signed_heads: dict[int, tuple[int, str]] | None = None,
 ) -> SegmentResult:
     """Walk one segment's rows (batches in seq order) with walk, which knows where the segment begins.
 
-    cut: the tree size a valid checkpoint signs, whose heads the caller compares (its matter heads are
-    kept here), or None; marks: positions whose hash is wanted. The walk stops at the first problem.
+    cut: the tree size a valid checkpoint signs, whose heads the caller compares, or None; marks:
+    positions whose hash is wanted. The walk stops at the first problem.
+
+    signed_heads: the matter heads that checkpoint signs, for the fast walk: events up to the cut follow
+    the global chain alone (ChainWalk.check_batch's `signed`), and the walk takes these heads at the cut
+    for the events after it, each checked in full. Without them every event is checked in full and the
+    matter heads reached at the cut are kept, for the caller to compare.
     """
+    fast = signed_heads is not None and cut is not None
     wanted = set(marks) | ({cut} if cut is not None else set())
     result = SegmentResult(first_seq=walk.last_seq + 1, last_seq=walk.last_seq, count=0, head=walk.head)
     start_count = walk.count
@@ -100,14 +107,17 @@ def walk_segment(
                 continue
             if not result.first_row:
                 result.first_row, result.first_hash = part[0][0], part[0][2]
-            # Up to the signed head the fast walk is sound (see ChainWalk.check_batch); after it, each event is parsed.
-            first = walk.check_batch(part, signed=cut is not None and part[-1][0] <= cut)
+            first = walk.check_batch(part, signed=fast and cut is not None and part[-1][0] <= cut)
             if first is not None:
                 result.problem = (first.seq, first.reason)
                 return _finish(result, walk, start_count)
             begin = part[0][0]
             result.marks.update({seq: part[seq - begin][2] for seq in wanted if begin <= seq <= part[-1][0]})
             if cut is not None and part[-1][0] == cut:
+                if fast and signed_heads is not None:
+                    # From here on the walk knows every matter's head: the signed ones.
+                    walk.matter_heads = dict(signed_heads)
+                    walk.open_start = False
                 result.heads_at_cut = walk.matter_heads
     return _finish(result, walk, start_count)
 
@@ -137,20 +147,30 @@ class JoinedWalk:
     cut_heads: dict[int, tuple[int, str]] | None = None
 
 
-def join_segments(results: list[SegmentResult], *, cut: int | None) -> JoinedWalk:
+def join_segments(
+    results: list[SegmentResult], *, cut: int | None, signed_heads: dict[int, tuple[int, str]] | None = None
+) -> JoinedWalk:
     """The single walk's verdict from consecutive segments' results (the first walked from the log's start).
 
     A problem found after the cut is only reported with the cut's heads, for the caller to compare first.
+    signed_heads: the segments were walked fast (see walk_segment): up to the cut no matter heads were
+    kept, and after it the walk goes on from these.
     """
+    fast = signed_heads is not None and cut is not None
     count, last_seq, head = 0, 0, GENESIS_HASH
     heads: dict[int, tuple[int, str]] = {}
+    known = not fast  # whether heads holds every matter's head where the join has got to
     marks: dict[int, str] = {}
     cut_head: str | None = None
     cut_heads: dict[int, tuple[int, str]] | None = None
     for result in results:
         if not result.first_row:
             continue  # nothing to read there: any gap shows at the next segment's first event
-        candidates = _stitch_problems(result, head, heads, count)
+        # A fast segment that begins at or before the cut follows no matter chain there: nothing to join.
+        signed_start = fast and cut is not None and result.first_row <= cut
+        if fast and not signed_start and not known:
+            heads, known = dict(signed_heads or {}), True
+        candidates = _stitch_problems(result, head, None if signed_start else heads, count)
         gap = result.first_row != last_seq + 1
         if gap:
             # The rows before this segment's first ended early (or it begins late): the single walk meets
@@ -171,7 +191,11 @@ def join_segments(results: list[SegmentResult], *, cut: int | None) -> JoinedWal
         count += result.count
         if result.count:
             last_seq, head = result.last_seq, result.head
-        heads.update(result.heads)
+        if not signed_start:
+            heads.update(result.heads)
+        elif result.heads_at_cut is not None:
+            # It went past the cut from the signed heads: what it ended with is every matter's head.
+            heads, known = dict(result.heads), True
     return JoinedWalk(None, count, last_seq, head, heads, marks, cut_head, cut_heads)
 
 
@@ -180,9 +204,10 @@ def _is_gap(result: SegmentResult) -> bool:
 
 
 def _stitch_problems(
-    result: SegmentResult, head: str, heads: dict[int, tuple[int, str]], count: int
+    result: SegmentResult, head: str, heads: dict[int, tuple[int, str]] | None, count: int
 ) -> list[tuple[int, int, str, int, str]]:
     """Where a segment's open start does not meet the heads before it: (seq, rank, reason, count, head).
+    heads None: the matter chains are not joined (a fast segment's signed part).
 
     Rank orders problems at one seq as the single walk lists them: the segment's own (a gap, a wrong hash)
     first, then a broken link, then a matter's link.
@@ -190,6 +215,8 @@ def _stitch_problems(
     found: list[tuple[int, int, str, int, str]] = []
     if result.entry_head is not None and result.entry_head != head:
         found.append((result.first_row, 1, BROKEN_LINK, count + 1, result.first_hash))
+    if heads is None:
+        return found
     for matter, (before, claimed, seq, digest) in result.entries.items():
         last_seq, last_hash = heads.get(matter, (0, GENESIS_HASH))
         if before != last_seq:

@@ -40,6 +40,11 @@ def record(
     """Append one event to the chain, in the caller's transaction."""
     if action not in AUDIT_ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
+    for name, value in (("actor", unit.actor), ("subject_type", subject_type), ("subject_id", str(subject_id))):
+        if "\x00" in value:
+            # SQLite's json_extract ends a string at an escaped NUL, so its generated column would show less
+            # than the hashed bytes say; PostgreSQL cannot hold one in text at all.
+            raise ValueError(f"an audit {name} cannot hold a NUL character")
     session = unit.session
     # Rows the change created must have ids before their events name them.
     session.flush()

@@ -7,7 +7,7 @@ on (matter_id, matter_seq), so memory stays flat however long the log is.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from typing import cast as cast_type
 
@@ -160,6 +160,21 @@ def read_checked(
             after = rows[-1][0]
     finally:
         cursor.close()
+
+
+def matter_heads_at(session: Session, size: int, matters: Iterable[int]) -> dict[int, tuple[int, str]]:
+    """Each given matter's last matter_seq and hash among events up to seq `size`, read down its index."""
+    heads: dict[int, tuple[int, str]] = {}
+    for matter in matters:
+        found = session.execute(
+            select(AuditEvent.matter_seq, AuditEvent.hash)
+            .where(AuditEvent.matter_id == matter, AuditEvent.seq <= size)
+            .order_by(AuditEvent.matter_seq.desc())
+            .limit(1)
+        ).first()
+        if found is not None:
+            heads[matter] = (int(found.matter_seq), found.hash)
+    return heads
 
 
 def last_seq(session: Session) -> int:

@@ -1,7 +1,8 @@
 """One segment of the chain walk, run in a process of its own beside the verifying one.
 
 Started as `python -I -S -c ...` (see audit_walk.walk_log) with a JSON request on standard input:
-{"database": path, "first": seq, "last": seq, "cut": seq or null, "marks": [seq, ...]}. It opens the
+{"database": path, "first": seq, "last": seq, "cut": seq or null, "marks": [seq, ...], "signed_heads":
+{matter: [matter_seq, hash]} or null} (see audit_walk.WalkPlan). It opens the
 SQLite file read-only, walks seq first..last with an open start and prints the SegmentResult as JSON.
 It imports nothing beyond the standard library and the domain's chain walk, so it starts in milliseconds.
 """
@@ -42,7 +43,14 @@ def main() -> None:
         connection.execute("BEGIN")  # one snapshot for the whole segment
         first, last = int(request["first"]), int(request["last"])
         walk = ChainWalk(first_seq=first, open_start=True)
-        result = walk_segment(rows(connection, first, last), walk=walk, cut=request["cut"], marks=request["marks"])
+        heads = request.get("signed_heads")
+        result = walk_segment(
+            rows(connection, first, last),
+            walk=walk,
+            cut=request["cut"],
+            marks=request["marks"],
+            signed_heads=None if heads is None else {int(m): (int(s), str(h)) for m, (s, h) in heads.items()},
+        )
     finally:
         connection.close()
     json.dump(result.to_json(), sys.stdout)

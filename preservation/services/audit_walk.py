@@ -16,12 +16,13 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 import preservation
-from preservation.domain.audit_chain import ChainWalk
+from preservation.domain.audit_chain import ChainWalk, CheckedRow
 from preservation.domain.audit_segments import JoinedWalk, SegmentResult, join_segments, walk_segment
 from preservation.services.audit_rows import read_checked
 
@@ -58,25 +59,36 @@ def _database_file(session: Session) -> Path | None:
     return Path(database).resolve()
 
 
-def walk_log(
-    session: Session, size: int, *, cut: int | None, marks: Iterable[int], segments: int | None = None
-) -> JoinedWalk:
+@dataclass(frozen=True)
+class WalkPlan:
+    """What every segment's walk is told: the signed tree size (or None), the positions whose hash is
+    wanted, and the signed matter heads for the fast walk (None: every event checked in full)."""
+
+    cut: int | None
+    marks: list[int]
+    signed_heads: dict[int, tuple[int, str]] | None = None
+
+    def walk(self, batches: Iterable[list[CheckedRow]], walk: ChainWalk) -> SegmentResult:
+        """One segment's walk under this plan."""
+        return walk_segment(batches, walk=walk, cut=self.cut, marks=self.marks, signed_heads=self.signed_heads)
+
+
+def walk_log(session: Session, size: int, plan: WalkPlan, *, segments: int | None = None) -> JoinedWalk:
     """Walk seq 1..size as one walk would, in segments where that pays; segments forces their number."""
     database = _database_file(session)
-    wanted = sorted(set(marks))
     if segments is None:
         segments = min(available_cpus(), size // MIN_SEGMENT, MAX_SEGMENTS)
-    plan = plan_segments(size, segments if database is not None else 1)
-    workers = [_start(database, first, last, cut, wanted) for first, last in plan[1:]] if database else []
+    runs = plan_segments(size, segments if database is not None else 1)
+    workers = [_start(database, first, last, plan) for first, last in runs[1:]] if database else []
     try:
-        own = walk_segment(read_checked(session, first=1, last=plan[0][1]), walk=ChainWalk(), cut=cut, marks=wanted)
+        own = plan.walk(read_checked(session, first=1, last=runs[0][1]), ChainWalk())
         if own.problem is not None:
             # The first segment's problem comes before anything the others could find.
-            return join_segments([own], cut=cut)
+            return join_segments([own], cut=plan.cut, signed_heads=plan.signed_heads)
         results = [own]
-        for (first, last), worker in zip(plan[1:], workers, strict=True):
-            results.append(_collect(worker) or _walk_here(session, first, last, cut, wanted))
-        return join_segments(results, cut=cut)
+        for (first, last), worker in zip(runs[1:], workers, strict=True):
+            results.append(_collect(worker) or _walk_here(session, first, last, plan))
+        return join_segments(results, cut=plan.cut, signed_heads=plan.signed_heads)
     finally:
         for worker in workers:
             if worker is not None and worker.returncode is None:
@@ -85,14 +97,21 @@ def walk_log(
                 worker.communicate()
 
 
-def _walk_here(session: Session, first: int, last: int, cut: int | None, marks: list[int]) -> SegmentResult:
-    walk = ChainWalk(first_seq=first, open_start=True)
-    return walk_segment(read_checked(session, first=first, last=last), walk=walk, cut=cut, marks=marks)
+def _walk_here(session: Session, first: int, last: int, plan: WalkPlan) -> SegmentResult:
+    return plan.walk(read_checked(session, first=first, last=last), ChainWalk(first_seq=first, open_start=True))
 
 
-def _start(database: Path, first: int, last: int, cut: int | None, marks: list[int]) -> subprocess.Popen[bytes] | None:
+def _start(database: Path, first: int, last: int, plan: WalkPlan) -> subprocess.Popen[bytes] | None:
     root = str(Path(preservation.__file__).resolve().parents[1])
-    request = {"database": str(database), "first": first, "last": last, "cut": cut, "marks": marks}
+    heads = plan.signed_heads
+    request = {
+        "database": str(database),
+        "first": first,
+        "last": last,
+        "cut": plan.cut,
+        "marks": plan.marks,
+        "signed_heads": None if heads is None else {str(m): list(head) for m, head in heads.items()},
+    }
     try:
         worker = subprocess.Popen(  # noqa: S603 (this interpreter, a fixed program)
             [sys.executable, "-I", "-S", "-c", _WORKER, root],

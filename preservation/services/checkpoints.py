@@ -16,6 +16,7 @@ from preservation.domain.audit_chain import (
     ChainWalk,
     format_timestamp,
 )
+from preservation.domain.audit_segments import JoinedWalk
 from preservation.domain.checkpoints import (
     Checkpoint,
     NoteError,
@@ -29,8 +30,8 @@ from preservation.domain.checkpoints import (
 )
 from preservation.domain.errors import Conflict
 from preservation.models import AuditCheckpoint
-from preservation.services.audit_rows import generated_columns_problem, last_seq, read_checked
-from preservation.services.audit_walk import walk_log
+from preservation.services.audit_rows import generated_columns_problem, last_seq, matter_heads_at, read_checked
+from preservation.services.audit_walk import WalkPlan, walk_log
 
 
 class CheckpointRefused(Conflict):
@@ -227,7 +228,16 @@ def _walk_log(
     # Unsigned hints from earlier checkpoints: where a rewrite begins.
     earlier = dict(session.execute(select(AuditCheckpoint.tree_size, AuditCheckpoint.head_hash)).all())
     cut = signed.tree_size if signed is not None else None
-    walked = walk_log(session, size, cut=cut, marks=earlier, segments=segments)
+    marks = sorted(earlier)
+    if signed is None:
+        walked = walk_log(session, size, WalkPlan(cut, marks), segments=segments)
+    else:
+        # Fast: up to the signed head only the global chain is followed (see ChainWalk.check_batch), and
+        # the matter heads it signs are read from the index. Anything wrong up to there, and the exact
+        # walk (every event in full, in this process) says what and where first.
+        walked = walk_log(session, size, WalkPlan(cut, marks, signed.matter_heads), segments=segments)
+        if _wrong_before_cut(session, walked, signed):
+            walked = walk_log(session, size, WalkPlan(cut, marks), segments=1)
     problem = walked.problem
     # The heads a checkpoint signed are compared where the walk reaches them, before anything after.
     if signed is not None and walked.cut_head is not None and (problem is None or problem.seq > signed.tree_size):
@@ -258,6 +268,17 @@ def _walk_log(
     appended = walked.last_seq - signed.tree_size if signed is not None else 0
     notes = [f"{appended} events appended since the checkpoint, chained but not yet signed"] if appended else []
     return LogVerdict(walked.count, walked.head, None, summary, notes)
+
+
+def _wrong_before_cut(session: Session, walked: JoinedWalk, signed: Checkpoint) -> bool:
+    """Whether the fast walk found anything wrong up to the signed head, or the heads there differ."""
+    if walked.problem is not None and (walked.cut_head is None or walked.problem.seq <= signed.tree_size):
+        return True
+    if walked.cut_head is None:
+        return False  # the log ends before the signed head: a missing tail, and nothing wrong before it
+    return walked.cut_head != signed.head_hash or (
+        matter_heads_at(session, signed.tree_size, signed.matter_heads) != signed.matter_heads
+    )
 
 
 def _rewrite_reason(

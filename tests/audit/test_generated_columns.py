@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from click.testing import Result
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -257,7 +258,7 @@ def test_a_column_read_from_another_key_is_reported(own_database: str, db_kind: 
 
 # PostgreSQL's DROP EXPRESSION is test_a_column_read_from_another_key_is_reported's case.
 @pytest.mark.parametrize("db_kind", ["sqlite"], indirect=True)
-def test_a_column_no_longer_generated_is_reported_on_sqlite(own_database: str) -> None:
+def test_a_column_no_longer_generated_is_reported_on_sqlite(own_database: str, cli: Callable[..., Result]) -> None:
     record_trail(own_database, 4)
     # A plain column of the same name, holding nothing the bytes say.
     _sqlite_schema(
@@ -267,6 +268,10 @@ def test_a_column_no_longer_generated_is_reported_on_sqlite(own_database: str) -
     )
     reason = _schema_problem(_verify(own_database))
     assert [name for name in GENERATED if name in reason] == ["subject_id"], reason
+    # The command says the table changed, not that a checkpoint is invalid.
+    result = cli("audit", "verify", database_url=own_database)
+    assert result.exit_code == 1
+    assert "audit table CHANGED: audit_events no longer generates subject_id" in result.output
 
 
 @pytest.mark.parametrize("db_kind", ["postgresql"], indirect=True)
@@ -281,3 +286,20 @@ def test_a_redefined_audit_instant_is_reported(own_database: str) -> None:
     reason = _schema_problem(_verify(own_database))
     assert "occurred_at" in reason
     assert "audit_instant" in reason
+
+
+@pytest.mark.parametrize("field", ["actor", "subject_type", "subject_id"])
+def test_a_nul_in_a_text_field_is_refused_and_nothing_is_written(database_url: str, field: str) -> None:
+    engine = make_engine(database_url)
+    with make_session_factory(engine)() as session:
+        before = session.execute(text("SELECT count(*) FROM audit_events")).scalar()
+        values = {"actor": "user:counsel@example.org", "subject_type": "matter", "subject_id": "12"}
+        values[field] += "\x00mallory"
+        unit = Unit(session=session, actor=values["actor"])
+        with pytest.raises(ValueError, match=f"an audit {field} cannot hold a NUL character"):
+            audit.record(
+                unit, "matter.updated", values["subject_type"], values["subject_id"], matter_id=None, details={}
+            )
+        session.rollback()
+        assert session.execute(text("SELECT count(*) FROM audit_events")).scalar() == before
+    engine.dispose()

@@ -21,8 +21,10 @@ from sqlalchemy import text
 from preservation.adapters.signing import load_signer
 from preservation.db import begin_read_only, make_engine, make_session_factory
 from preservation.domain.audit_chain import GENESIS_HASH, canonical_json
-from preservation.domain.checkpoints import verifier_key
+from preservation.domain.checkpoints import checkpoint_body, sign_note, verifier_key
+from preservation.models import AuditCheckpoint
 from preservation.services import audit_walk, checkpoints
+from preservation.services.audit_export import unverified_state
 from preservation.services.checkpoints import LogVerdict
 from tests.audit.support import record_trail
 
@@ -246,3 +248,35 @@ def test_a_failing_worker_is_replaced_by_walking_its_segment_here(
     assert serial.problem is not None
     assert serial.problem.seq == 58
     assert "worker refused" in caplog.text
+
+
+def test_signed_matter_heads_that_differ_from_the_log_are_reported(logged: str, signing_key: Path) -> None:
+    """The fast walk reads the signed matter heads from the index; a checkpoint that signs other ones (signed
+    by the key, over the right head hash) sends verify to the exact walk, which names the matters."""
+    signed = _checkpoint(logged, signing_key)
+    engine = make_engine(logged)
+    with make_session_factory(engine)() as session:
+        latest = checkpoints.latest_checkpoint(session)
+        assert latest is not None
+        heads = dict(unverified_state(latest).matter_heads)
+        matter, (position, digest) = sorted(heads.items())[0]
+        heads[matter] = (position - 1, digest)
+        signer = load_signer(signing_key)
+        body = checkpoint_body(signer.name, signed, latest.head_hash, "2026-11-29T06:00:00.000000Z", heads)
+        session.add(
+            AuditCheckpoint(
+                created_at=dt.datetime.now(dt.UTC),
+                tree_size=signed,
+                head_hash=latest.head_hash,
+                public_key=latest.public_key,
+                note=sign_note(body, signer),
+                anchor_uri=None,
+            )
+        )
+        session.commit()
+    engine.dispose()
+    serial = _same_everywhere(_verdicts(logged, signing_key))
+    assert serial.problem is not None
+    assert (serial.problem.kind, serial.problem.seq) == ("rewritten", signed)
+    assert serial.problem.reason.startswith(f"the matter heads at seq {signed} differ")
+    assert f"heads differ for matter(s) {matter}" in serial.problem.reason
