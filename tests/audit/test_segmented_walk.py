@@ -280,3 +280,28 @@ def test_signed_matter_heads_that_differ_from_the_log_are_reported(logged: str, 
     assert (serial.problem.kind, serial.problem.seq) == ("rewritten", signed)
     assert serial.problem.reason.startswith(f"the matter heads at seq {signed} differ")
     assert f"heads differ for matter(s) {matter}" in serial.problem.reason
+
+
+def test_an_event_appended_by_hand_in_another_spelling_is_reported(logged: str, signing_key: Path) -> None:
+    """INSERT is what the append-only triggers allow: an event added after the signed head, with the right
+    links and its own hash but keys out of their sorted order, is no event the service wrote."""
+    _checkpoint(logged, signing_key)
+    rows = _rows(logged)
+    last_seq, last = rows[-1]
+    head = hashlib.sha256(canonical_json(last).encode()).hexdigest()
+    document = {**last, "seq": last_seq + 1, "prev_hash": head, "matter_id": None}
+    document |= {"matter_seq": None, "matter_prev_hash": None}
+    canonical = json.dumps(dict(reversed(list(document.items()))), separators=(",", ":"), ensure_ascii=False)
+    engine = make_engine(logged)
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO audit_events (seq, hash, canonical) VALUES (:seq, :digest, :canonical)"),
+            {"seq": last_seq + 1, "digest": hashlib.sha256(canonical.encode()).hexdigest(), "canonical": canonical},
+        )
+    engine.dispose()
+    serial = _same_everywhere(_verdicts(logged, signing_key))
+    assert serial.problem is not None
+    assert (serial.problem.seq, serial.problem.reason) == (
+        last_seq + 1,
+        "its stored bytes are not an event's canonical JSON: the event was altered",
+    )
