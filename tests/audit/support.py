@@ -25,6 +25,19 @@ START = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).replace(hour=0, minute=
 # Text a spreadsheet would run as a formula; each must reach events.csv neutralised.
 FORMULAS = ("=2+3", "+1", "-5", "@SUM(A1)", "\tcell", "\rcell")
 MATTERS = (1, 2, 3, None)
+# Every column of audit_events but seq, hash and canonical: generated from canonical (migration 0013).
+GENERATED = (
+    "occurred_at",
+    "actor",
+    "action",
+    "subject_type",
+    "subject_id",
+    "matter_id",
+    "matter_seq",
+    "details",
+    "prev_hash",
+    "matter_prev_hash",
+)
 
 
 def moment(minute: int) -> dt.datetime:

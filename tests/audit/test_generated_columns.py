@@ -28,21 +28,9 @@ from preservation.services import audit
 from preservation.services.audit_rows import generated_columns_problem
 from preservation.services.checkpoints import LogVerdict, verify_log
 from preservation.services.unit import Unit
-from tests.audit.support import StoredTrail, record_trail
+from tests.audit.support import GENERATED, StoredTrail, record_trail
 from tests.conftest import POSTGRES_URL
 
-GENERATED = (
-    "occurred_at",
-    "actor",
-    "action",
-    "subject_type",
-    "subject_id",
-    "matter_id",
-    "matter_seq",
-    "details",
-    "prev_hash",
-    "matter_prev_hash",
-)
 HOSTILE = (
     'a "quoted" word',
     "back\\slash and a trailing \\",

@@ -19,6 +19,7 @@ from preservation.db import make_engine
 from preservation.domain.audit_chain import BROKEN_LINK, HASH_MISMATCH, NOT_AN_EVENT, canonical_json, event_text
 from preservation.services.checkpoints import VerifyProblem, verify_log
 from tests.audit.support import (
+    GENERATED,
     REWRITE,
     StoredTrail,
     altered,
@@ -30,19 +31,6 @@ from tests.audit.support import (
 from tests.conftest import ApiClient
 
 BROKEN = re.compile(r"audit chain BROKEN at seq (\d+): (.*)")
-# Every column of audit_events but seq, hash and canonical, generated from canonical (migration 0013).
-GENERATED = (
-    "occurred_at",
-    "actor",
-    "action",
-    "subject_type",
-    "subject_id",
-    "matter_id",
-    "matter_seq",
-    "details",
-    "prev_hash",
-    "matter_prev_hash",
-)
 # How SQLite and PostgreSQL refuse a value for a generated column.
 REFUSED = "generated column|can only be updated to DEFAULT|non-DEFAULT value"
 INSERT = "INSERT INTO audit_events (seq, hash, canonical) VALUES (:seq, :hash, :canonical)"
