@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from preservation.db import make_engine, make_session_factory
+from preservation.db import begin_read_only, make_engine, make_session_factory
 from preservation.models import SchedulerLease
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -82,14 +82,19 @@ class Watcher:
 
     def scalar(self, query: Any) -> Any:
         with self.sessions() as session:
+            # A reader (DEFERRED on SQLite): an IMMEDIATE transaction would queue for the write lock behind
+            # a scheduler committing back to back, and see its work only when it pauses.
+            begin_read_only(session)
             return session.scalar(query)
 
     def scalars(self, query: Any) -> list[Any]:
         with self.sessions() as session:
+            begin_read_only(session)
             return list(session.scalars(query))
 
     def lease(self) -> SchedulerLease | None:
         with self.sessions() as session:
+            begin_read_only(session)
             return session.scalars(select(SchedulerLease)).first()
 
     def leader_pid(self) -> int | None:
